@@ -1,0 +1,1 @@
+"""Chasqui: WhatsApp sales assistant."""

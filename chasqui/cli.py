@@ -1,0 +1,383 @@
+"""The ``chasqui`` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Chasqui: asistente de ventas por WhatsApp.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+tenant_app = typer.Typer(help="Import and export tenants.", no_args_is_help=True)
+nlu_app = typer.Typer(help="Intent engine: train, evaluate, classify.", no_args_is_help=True)
+user_app = typer.Typer(help="Panel users.", no_args_is_help=True)
+settings_app = typer.Typer(help="Platform settings stored in the database.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(nlu_app, name="nlu")
+app.add_typer(user_app, name="user")
+app.add_typer(settings_app, name="settings")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(Exception):
+    """A mistake of the user's: printed as one line, exit code 1."""
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from chasqui.tenants.io import TenantFileError, UnknownTenantError
+
+    return (UserError, TenantFileError, UnknownTenantError, FileNotFoundError, IsADirectoryError,
+            PermissionError, ValueError)
+
+
+def friendly(func: F) -> F:
+    """Turn user mistakes into one clear line on stderr and a non-zero exit, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except _user_errors() as exc:
+            message = str(exc).strip() or exc.__class__.__name__
+            err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings():  # noqa: ANN201 - lazily imported
+    from chasqui.config import get_settings
+
+    return get_settings()
+
+
+def progress_line(message: str) -> None:
+    err.print(f"[dim]… {message}[/dim]")
+
+
+# ---------------------------------------------------------------------------------------- serve
+@app.command()
+@friendly
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Web panel + REST API + WhatsApp webhook + background worker."""
+    import uvicorn
+
+    from chasqui.web.app import bootstrap
+
+    bootstrap(settings(), progress_line)
+    uvicorn.run("chasqui.web.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+@friendly
+def worker() -> None:
+    """Only the background worker (distributed mode)."""
+    from chasqui.worker.run import run_worker
+
+    run_worker(settings())
+
+
+@app.command()
+@friendly
+def init() -> None:
+    """Create or migrate the database, import the demo tenant if empty, train a model if none."""
+    from chasqui.web.app import bootstrap
+
+    bootstrap(settings(), progress_line)
+
+
+# ---------------------------------------------------------------------------------------- tenants
+@tenant_app.command("import")
+@friendly
+def tenant_import(file: Path) -> None:
+    """Create or update a tenant from a YAML/JSON file; prints its slug."""
+    from chasqui.runtime import Runtime
+    from chasqui.tenants.io import import_tenant
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        tenant = import_tenant(session, file, secret_key=runtime.settings.secret())
+        slug = tenant.slug
+    print(slug)
+
+
+@tenant_app.command("export")
+@friendly
+def tenant_export(slug: str, fmt: str = typer.Option("yaml", "--format", help="yaml or json")) -> None:
+    """Print a tenant in the import format."""
+    import yaml
+
+    from chasqui.runtime import Runtime
+    from chasqui.tenants.io import export_tenant
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        data = export_tenant(session, slug, secret_key=runtime.settings.secret())
+    if fmt == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
+
+
+# ---------------------------------------------------------------------------------------- simulate
+@app.command()
+@friendly
+def simulate(
+    tenant: Path = typer.Option(..., "--tenant", help="tenant YAML/JSON file"),
+    script: Path = typer.Option(..., "--script", help="scripted conversation (YAML)"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per turn"),
+) -> None:
+    """Run a scripted conversation on a throwaway database."""
+    from chasqui.simulation import load_script, run_script
+
+    parsed = load_script(script)
+    for line in run_script(tenant, parsed, progress_line):
+        if as_json:
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+        else:
+            _print_turn(line)
+
+
+def _print_turn(line: dict) -> None:
+    if line["kind"] == "advance":
+        out.print(f"[dim]⏱  +{line['text']} s → {line['state']}[/dim]")
+        return
+    who = "[bold cyan]cliente[/]" if line["kind"] == "user" else "[bold magenta]operador[/]"
+    out.print(f"{who}: {line['text']}")
+    for reply in line["replies"]:
+        out.print(f"  [green]bot[/]: {reply}")
+    meta = f"{line['intent']} {line['confidence']} {line['source']} · {line['state']} · carrito {line['cart']}"
+    out.print(f"  [dim]{meta}[/dim]")
+
+
+# ---------------------------------------------------------------------------------------- chat
+@app.command()
+@friendly
+def chat(
+    tenant: str = typer.Option(..., "--tenant", help="tenant slug, or a YAML/JSON tenant file"),
+    phone: str = typer.Option("51999000000", help="the customer's phone number"),
+    name: str = typer.Option("Cliente", help="the customer's name"),
+) -> None:
+    """Talk to the bot in the terminal as a customer (/op TEXT: operator, /wait N: advance, /salir)."""
+    from chasqui.runtime import open_runtime
+
+    offset = timedelta(0)
+    with open_runtime(settings(), tenant, progress_line) as (runtime, slug):
+        if slug is None:
+            raise UserError("--tenant is required")
+        runtime.model(progress_line)
+        out.print(f"[bold]Chasqui[/bold] · {slug} · escribe /salir para terminar")
+        while True:
+            try:
+                text = out.input("[bold cyan]tú[/]: ").strip()
+            except EOFError:
+                break
+            if text in ("/salir", "/quit", "/exit"):
+                break
+            if text.startswith("/wait"):
+                offset += timedelta(seconds=int(text.split()[1]) if len(text.split()) > 1 else 60)
+                continue
+            now = datetime.now(UTC) + offset
+            with runtime.session() as session:
+                service = runtime.service(session, slug)
+                if text.startswith("/op "):
+                    result = service.operator_message(session, phone, text[4:], now)
+                else:
+                    result = service.customer_message(session, phone, text, now, name=name)
+            for reply in result.decision.replies:
+                out.print(f"[green]bot[/]: {reply}")
+            for note in result.notifications:
+                out.print(f"[yellow]→ staff {note['to']}[/]: {note['text']}")
+            out.print(f"[dim]{result.decision.intent} {result.decision.confidence} {result.decision.source}"
+                      f" · {result.state} · carrito {result.cart} · total {result.cart_total}[/dim]")
+
+
+# ---------------------------------------------------------------------------------------- nlu
+@nlu_app.command("train")
+@friendly
+def nlu_train(tenant: str | None = typer.Option(None, "--tenant", help="slug or tenant file")) -> None:
+    """Train and register a new intent model version; prints its metrics."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from chasqui.nlu.registry import train_new_version
+    from chasqui.runtime import open_runtime
+
+    with open_runtime(settings(), tenant) as (runtime, _slug), Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+    ) as bar:
+        task = bar.add_task("training", total=None)
+        with runtime.session() as session:
+            version = train_new_version(session, lambda m: bar.update(task, description=m))
+        bar.update(task, description="done")
+    print(json.dumps({"version": version.version, "status": version.status, "samples": version.sample_count,
+                      "duration_s": round(version.duration_s, 2), "metrics": version.metrics}, ensure_ascii=False))
+
+
+def _matcher_for(runtime: Any, slug: str | None) -> Any:
+    if slug is None:
+        return None
+    from chasqui.dialogue.engine import Brain
+
+    with runtime.session() as session:
+        snapshot = runtime.snapshot(session, slug)
+    return Brain.for_tenant(snapshot, runtime.model()).matcher
+
+
+@nlu_app.command("eval")
+@friendly
+def nlu_eval(
+    file: Path,
+    tenant: str | None = typer.Option(None, "--tenant", help="slug or tenant file (catalog abstraction)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Evaluate the current model on a JSONL file of {"text", "intent"}."""
+    from chasqui.nlu.training import evaluate, read_jsonl
+    from chasqui.runtime import open_runtime
+
+    samples = read_jsonl(file)
+    with open_runtime(settings(), tenant) as (runtime, slug):
+        model = runtime.model(progress_line)
+        report = evaluate(model, samples, matcher=_matcher_for(runtime, slug))
+    if as_json:
+        report = {k: v for k, v in report.items() if k != "confusion_pairs"} | {
+            "confusion_pairs": report.get("confusion_pairs", [])}
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    table = Table(title=f"{report['n']} mensajes · accuracy {report['accuracy']:.3f} · macro-F1 "
+                        f"{report['macro_f1']:.3f} · {report['ms_per_message']:.3f} ms/msg")
+    for column in ("intent", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "intent" else "right")
+    for intent, row in sorted(report["per_intent"].items()):
+        table.add_row(intent, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}",
+                      str(row["support"]))
+    out.print(table)
+    pairs = report.get("confusion_pairs") or []
+    if pairs:
+        confusion = Table(title="confusiones más frecuentes")
+        for column in ("real", "predicho", "n"):
+            confusion.add_column(column)
+        for true, predicted, count in pairs[:15]:
+            confusion.add_row(str(true), str(predicted), str(count))
+        out.print(confusion)
+
+
+@nlu_app.command("classify")
+@friendly
+def nlu_classify(
+    text: str,
+    tenant: str | None = typer.Option(None, "--tenant", help="slug or tenant file"),
+) -> None:
+    """Intent, confidence, top-3 and entities of one message, as JSON."""
+    from chasqui.dialogue.engine import Brain
+    from chasqui.nlu.analyzer import analyze
+    from chasqui.runtime import open_runtime
+
+    with open_runtime(settings(), tenant) as (runtime, slug):
+        with runtime.session() as session:
+            if slug is None:
+                from chasqui.db.models import Tenant
+                from sqlalchemy import select
+
+                slug = session.scalar(select(Tenant.slug).order_by(Tenant.id).limit(1))
+            if slug is None:
+                raise UserError("no tenant in the database: import one with `chasqui tenant import FILE`")
+            snapshot = runtime.snapshot(session, slug)
+        started = time.perf_counter()
+        brain = Brain.for_tenant(snapshot, runtime.model())
+        analysis = analyze(text, brain.matcher, brain.model)
+        elapsed = (time.perf_counter() - started) * 1000
+    e = analysis.entities
+    print(json.dumps({
+        "text": text, "tenant": slug, "intent": analysis.prediction.intent,
+        "confidence": round(analysis.prediction.confidence, 4),
+        "top": [{"intent": i, "confidence": round(c, 4)} for i, c in analysis.prediction.top],
+        "entities": {
+            "products": [{"sku": m.sku, "quantity": m.quantity, "candidates": list(m.candidates),
+                          "score": round(m.score, 1)} for m in e.products],
+            "quantities": list(e.quantities), "payment_methods": list(e.payment_methods),
+            "zones": list(e.zones), "categories": list(e.categories),
+        },
+        "normalized": analysis.normalized, "ms": round(elapsed, 3),
+    }, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------------------------------- users
+@user_app.command("add")
+@friendly
+def user_add(
+    email: str,
+    role: str = typer.Option(..., "--role", help="superadmin, owner, admin or agent"),
+    tenant: str | None = typer.Option(None, "--tenant", help="tenant slug (not for superadmin)"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+) -> None:
+    """Create a panel user."""
+    from chasqui.accounts import create_user
+    from chasqui.runtime import Runtime
+
+    if not password_stdin:
+        raise UserError("pass the password on stdin with --password-stdin")
+    password = sys.stdin.readline().rstrip("\n")
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        create_user(session, email, password, role, tenant)
+    print(email)
+
+
+# ---------------------------------------------------------------------------------------- settings
+@settings_app.command("get")
+@friendly
+def settings_get(key: str | None = typer.Argument(None)) -> None:
+    """Print one platform setting, or all of them (secrets masked)."""
+    from chasqui.db.platform_settings import all_settings, get_setting
+    from chasqui.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        if key:
+            value = get_setting(session, key, secret_key=runtime.settings.secret())
+            print("" if value is None else value)
+        else:
+            for name, value in all_settings(session, secret_key=runtime.settings.secret()).items():
+                print(f"{name}={value}")
+
+
+@settings_app.command("set")
+@friendly
+def settings_set(key: str, value: str) -> None:
+    """Store a platform setting (validated; secrets encrypted)."""
+    from chasqui.db.platform_settings import set_setting
+    from chasqui.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        set_setting(session, key, value, secret_key=runtime.settings.secret())
+    print(f"{key} actualizado")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

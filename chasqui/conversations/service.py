@@ -1,0 +1,318 @@
+"""The one path every customer message takes: record it, run the engine, apply the decision.
+
+WhatsApp's worker, ``chasqui chat`` and ``chasqui simulate`` all call ``record_customer_message``
+then ``process_message`` (or ``operator_message``); the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from chasqui.db.models import (
+    Cart,
+    CartItem,
+    Contact,
+    Conversation,
+    Escalation,
+    Message,
+    Order,
+    OrderItem,
+    OutboxMessage,
+    TrainingSample,
+)
+from chasqui.dialogue.engine import Engine
+from chasqui.dialogue.pricing import price_cart
+from chasqui.dialogue.state import (
+    BOT,
+    ESCALATED,
+    PAUSED,
+    CancelOrder,
+    ConversationState,
+    Decision,
+    HistoryEntry,
+    MarkPaid,
+    OrderView,
+    PlaceOrder,
+)
+from chasqui.domain import TenantSnapshot
+
+
+@dataclass
+class TurnOutcome:
+    """What happened in one turn, in the shape of ``chasqui simulate --json``."""
+
+    conversation_id: int
+    decision: Decision
+    state: str
+    cart: dict[str, int]
+    cart_total: str
+    order: dict[str, Any] | None
+    notifications: list[dict[str, str]] = field(default_factory=list)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class ConversationService:
+    """Applies engine decisions for one tenant."""
+
+    def __init__(self, tenant: TenantSnapshot, engine: Engine) -> None:
+        self.tenant = tenant
+        self.engine = engine
+
+    # -- loading ---------------------------------------------------------------------------------
+    def conversation_for(self, session: Session, phone: str, name: str | None, now: datetime) -> Conversation:
+        tenant_id = self.tenant.id
+        contact = session.scalar(select(Contact).where(Contact.tenant_id == tenant_id, Contact.phone == phone))
+        if contact is None:
+            contact = Contact(tenant_id=tenant_id, phone=phone, name=name, labels=[], created_at=now, updated_at=now)
+            session.add(contact)
+            session.flush()
+        elif name and not contact.name:
+            contact.name = name
+        conversation = session.scalar(
+            select(Conversation).where(Conversation.tenant_id == tenant_id, Conversation.contact_id == contact.id)
+        )
+        if conversation is None:
+            conversation = Conversation(tenant_id=tenant_id, contact_id=contact.id, state=BOT, context={},
+                                        created_at=now, updated_at=now)
+            session.add(conversation)
+            session.flush()
+        return conversation
+
+    def _cart(self, session: Session, conversation: Conversation) -> Cart:
+        cart = session.scalar(
+            select(Cart).where(Cart.tenant_id == self.tenant.id, Cart.conversation_id == conversation.id)
+        )
+        if cart is None:
+            cart = Cart(tenant_id=self.tenant.id, conversation_id=conversation.id)
+            session.add(cart)
+            session.flush()
+        return cart
+
+    def cart_of(self, session: Session, conversation: Conversation) -> dict[str, int]:
+        rows = session.execute(
+            select(CartItem.sku, CartItem.quantity)
+            .join(Cart, Cart.id == CartItem.cart_id)
+            .where(Cart.tenant_id == self.tenant.id, Cart.conversation_id == conversation.id)
+            .order_by(CartItem.id)
+        )
+        return {sku: qty for sku, qty in rows}
+
+    def latest_order(self, session: Session, conversation: Conversation) -> Order | None:
+        return session.scalar(
+            select(Order)
+            .where(Order.tenant_id == self.tenant.id, Order.conversation_id == conversation.id)
+            .order_by(Order.id.desc())
+            .limit(1)
+        )
+
+    def _history(self, session: Session, conversation: Conversation) -> list[HistoryEntry]:
+        limit = max(int(self.tenant.bot.context_messages), 0)
+        rows = session.scalars(
+            select(Message)
+            .where(Message.tenant_id == self.tenant.id, Message.conversation_id == conversation.id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        ).all()
+        return [HistoryEntry(m.sender, m.text or "", m.intent) for m in reversed(rows)]
+
+    def _next_order_number(self, session: Session) -> str:
+        count = session.scalar(select(func.count(Order.id)).where(Order.tenant_id == self.tenant.id)) or 0
+        return f"{count + 1:05d}"
+
+    def load_state(self, session: Session, conversation: Conversation) -> ConversationState:
+        order = self.latest_order(session, conversation)
+        view = None
+        if order is not None:
+            view = OrderView(
+                number=order.number, status=order.status, items={i.sku: i.quantity for i in order.items},
+                total=order.total, payment_method=order.payment_method, id=order.id,
+            )
+        contact = conversation.contact
+        return ConversationState(
+            customer_phone=contact.phone,
+            customer_name=contact.alias or contact.name,
+            status=conversation.state,
+            paused_until=_aware(conversation.paused_until),
+            cart=self.cart_of(session, conversation),
+            order=view,
+            memory=dict(conversation.context or {}),
+            history=self._history(session, conversation),
+            next_order_number=self._next_order_number(session),
+        )
+
+    # -- entry points --------------------------------------------------------------------------
+    def record_customer_message(
+        self, session: Session, phone: str, text: str | None, now: datetime, *, name: str | None = None,
+        kind: str = "text", wamid: str | None = None, media: dict | None = None, raw: dict | None = None,
+    ) -> Message:
+        conversation = self.conversation_for(session, phone, name, now)
+        message = Message(
+            tenant_id=self.tenant.id, conversation_id=conversation.id, direction="in", sender="customer",
+            type=kind, text=text, media=media, wamid=wamid, status="received", raw=raw, processed=False,
+            created_at=now,
+        )
+        session.add(message)
+        conversation.last_message_at = now
+        conversation.unread_count = (conversation.unread_count or 0) + 1
+        session.flush()
+        return message
+
+    def process_message(self, session: Session, message: Message, now: datetime) -> TurnOutcome:
+        conversation = session.get(Conversation, message.conversation_id)
+        assert conversation is not None and conversation.tenant_id == self.tenant.id
+        state = self.load_state(session, conversation)
+        decision = self.engine.handle_customer(message.text or "", state, now, kind=message.type)
+        message.intent, message.confidence, message.source = decision.intent, decision.confidence, decision.source
+        message.processed = True
+        self._apply(session, conversation, state, decision, now, message)
+        return self.outcome(session, conversation, decision, now)
+
+    def customer_message(self, session: Session, phone: str, text: str, now: datetime, **kwargs: Any) -> TurnOutcome:
+        message = self.record_customer_message(session, phone, text, now, **kwargs)
+        return self.process_message(session, message, now)
+
+    def operator_message(self, session: Session, phone: str, text: str, now: datetime,
+                         operator: str = "operator") -> TurnOutcome:
+        conversation = self.conversation_for(session, phone, None, now)
+        state = self.load_state(session, conversation)
+        decision = self.engine.handle_operator(text, state, now)
+        message = Message(
+            tenant_id=self.tenant.id, conversation_id=conversation.id, direction="out", sender="operator",
+            type="text", text=text, status="queued", processed=True, created_at=now,
+        )
+        session.add(message)
+        session.flush()
+        self._queue(session, conversation.id, message.id, state.customer_phone, text, now)
+        conversation.state, conversation.paused_until = decision.status, decision.paused_until
+        conversation.last_message_at = now
+        conversation.unread_count = 0
+        return self.outcome(session, conversation, decision, now)
+
+    def resolve_escalation(self, session: Session, conversation: Conversation, now: datetime, by: str) -> None:
+        for escalation in session.scalars(
+            select(Escalation).where(
+                Escalation.tenant_id == self.tenant.id,
+                Escalation.conversation_id == conversation.id,
+                Escalation.resolved_at.is_(None),
+            )
+        ):
+            escalation.resolved_at, escalation.resolved_by = now, by
+        conversation.state, conversation.paused_until = BOT, None
+        context = dict(conversation.context or {})
+        for key in ("fallback_streak", "complaints", "last_unanswered", "awaiting_human"):
+            context.pop(key, None)
+        conversation.context = context
+
+    def effective_state(self, conversation: Conversation, now: datetime) -> str:
+        paused_until = _aware(conversation.paused_until)
+        if conversation.state == PAUSED and paused_until is not None and now >= paused_until:
+            return BOT
+        return conversation.state
+
+    # -- applying a decision ----------------------------------------------------------------------
+    def _apply(self, session: Session, conversation: Conversation, state: ConversationState,
+               decision: Decision, now: datetime, inbound: Message) -> None:
+        conversation.state = decision.status
+        conversation.paused_until = decision.paused_until if decision.status == PAUSED else None
+        conversation.context = dict(decision.memory)
+        conversation.last_message_at = now
+        if decision.cart != state.cart:
+            self._write_cart(session, conversation, decision.cart)
+        for command in decision.order_commands:
+            self._apply_order(session, conversation, command, now, inbound)
+        if decision.escalation and state.status != ESCALATED:
+            reason, detail = decision.escalation
+            session.add(Escalation(tenant_id=self.tenant.id, conversation_id=conversation.id,
+                                   reason=reason[:64], detail=detail, opened_at=now))
+        for text in decision.replies:
+            reply = Message(
+                tenant_id=self.tenant.id, conversation_id=conversation.id, direction="out", sender="bot",
+                type="text", text=text, status="queued", source=decision.source, processed=True, created_at=now,
+            )
+            session.add(reply)
+            session.flush()
+            self._queue(session, conversation.id, reply.id, state.customer_phone, text, now)
+        for note in decision.notifications:
+            self._queue(session, None, None, note.to, note.text, now, kind=note.kind)
+        if decision.learn and inbound.text and decision.intent:
+            session.add(TrainingSample(
+                tenant_id=self.tenant.id, text=inbound.text[:2000], intent=decision.intent, source="ml",
+                confirmed=False, ml_intent=decision.intent, ml_confidence=decision.confidence,
+                message_id=inbound.id, created_at=now,
+            ))
+
+    def _queue(self, session: Session, conversation_id: int | None, message_id: int | None, to: str, text: str,
+               now: datetime, kind: str = "reply") -> None:
+        session.add(OutboxMessage(
+            tenant_id=self.tenant.id, conversation_id=conversation_id, message_id=message_id, to=to,
+            payload={"type": "text", "text": {"body": text}, "kind": kind}, status="pending",
+            attempts=0, next_attempt_at=now, created_at=now,
+        ))
+
+    def _write_cart(self, session: Session, conversation: Conversation, items: dict[str, int]) -> None:
+        cart = self._cart(session, conversation)
+        session.execute(delete(CartItem).where(CartItem.tenant_id == self.tenant.id, CartItem.cart_id == cart.id))
+        for sku, quantity in items.items():
+            if quantity > 0:
+                session.add(CartItem(tenant_id=self.tenant.id, cart_id=cart.id, sku=sku, quantity=quantity))
+        session.expire(cart, ["items"])
+
+    def _order_by_number(self, session: Session, number: str) -> Order | None:
+        return session.scalar(select(Order).where(Order.tenant_id == self.tenant.id, Order.number == number))
+
+    def _apply_order(self, session: Session, conversation: Conversation, command: Any, now: datetime,
+                     inbound: Message) -> None:
+        if isinstance(command, PlaceOrder):
+            order = Order(
+                tenant_id=self.tenant.id, conversation_id=conversation.id, contact_id=conversation.contact_id,
+                number=command.number, status="pending_payment", fulfillment=command.fulfillment,
+                zone=command.zone, delivery_fee=command.delivery_fee, subtotal=command.subtotal,
+                discount=command.discount, total=command.total, payment_method=command.payment_method,
+                created_at=now, confirmed_at=now,
+            )
+            order.items = [
+                OrderItem(tenant_id=self.tenant.id, sku=line.sku, name=line.name, unit_price=line.unit_price,
+                          quantity=line.quantity, line_total=line.line_total)
+                for line in command.lines
+            ]
+            session.add(order)
+            session.flush()
+            return
+        order = self._order_by_number(session, command.number)
+        if order is None:
+            return
+        if isinstance(command, MarkPaid):
+            order.status, order.paid_at = "paid", now
+            if inbound.type == "image" and inbound.media:
+                order.voucher_media = inbound.media
+        elif isinstance(command, CancelOrder):
+            order.status, order.cancelled_at = "cancelled", now
+
+    # -- reporting ------------------------------------------------------------------------------
+    def outcome(self, session: Session, conversation: Conversation, decision: Decision, now: datetime) -> TurnOutcome:
+        session.flush()
+        cart = self.cart_of(session, conversation)
+        priced = price_cart(self.tenant, cart, now.date())
+        order = self.latest_order(session, conversation)
+        order_json = None
+        if order is not None:
+            order_json = {
+                "id": order.number, "status": order.status,
+                "items": {i.sku: i.quantity for i in order.items}, "total": f"{Decimal(order.total):.2f}",
+            }
+        return TurnOutcome(
+            conversation_id=conversation.id, decision=decision, state=self.effective_state(conversation, now),
+            cart=cart, cart_total=f"{priced.total:.2f}", order=order_json,
+            notifications=[{"to": n.to, "text": n.text} for n in decision.notifications],
+        )

@@ -1,0 +1,109 @@
+"""The sale: a conversation's cart and the orders placed from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, check_in, created_at, tenant_fk, updated_at
+from chasqui.db.types import JSONType, Money, UTCDateTime
+
+ORDER_STATUSES = ("pending_payment", "paid", "cancelled")
+FULFILLMENTS = ("pickup", "delivery")
+
+
+class Cart(Base):
+    """The open cart of a conversation (at most one)."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+    items: Mapped[list[CartItem]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan", passive_deletes=True, order_by="CartItem.id"
+    )
+
+
+class CartItem(Base):
+    """A cart line. Products are referenced by SKU (not by row id), so re-importing a catalog
+    never breaks a cart."""
+
+    __tablename__ = "cart_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), nullable=False)
+    sku: Mapped[str] = mapped_column(String(64), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    added_at: Mapped[datetime] = created_at()
+
+    cart: Mapped[Cart] = relationship(back_populates="items")
+
+    __table_args__ = (UniqueConstraint("cart_id", "sku"), MYSQL_TABLE_OPTIONS)
+
+
+class Order(Base):
+    """An order: prices are copied at confirmation time, so later catalog changes don't alter it."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False)  # per tenant, shown to the customer
+    status: Mapped[str] = mapped_column(String(16), default="pending_payment", nullable=False)
+    fulfillment: Mapped[str | None] = mapped_column(String(16))
+    zone: Mapped[str | None] = mapped_column(String(255))  # delivery zone name at order time
+    delivery_address: Mapped[str | None] = mapped_column(Text)
+    delivery_fee: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), nullable=False)
+    subtotal: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    payment_method: Mapped[str | None] = mapped_column(String(64))  # payment method code
+    voucher_media: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = created_at()
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", passive_deletes=True, order_by="OrderItem.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_orders_tenant_id_status", "tenant_id", "status"),
+        check_in("status", ORDER_STATUSES),
+        check_in("fulfillment", FULFILLMENTS),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    sku: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    line_total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+
+    order: Mapped[Order] = relationship(back_populates="items")

@@ -1,0 +1,59 @@
+"""Turn a situation key and DB data into the bot's words, from the tenant's reply templates."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from decimal import Decimal
+
+from chasqui.domain import TenantSnapshot
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_FORMATTER = string.Formatter()
+
+
+def fmt_money(tenant: TenantSnapshot, amount: Decimal) -> str:
+    return f"{tenant.business.currency_symbol} {Decimal(amount):.2f}".strip()
+
+
+def join_es(items: Sequence[str], conj: str = "y") -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conj} {items[-1]}"
+
+
+class Composer:
+    """Picks a template variant (rotating with the turn number) and fills it."""
+
+    def __init__(self, tenant: TenantSnapshot, turn: int, customer_name: str | None = None) -> None:
+        self.tenant = tenant
+        self.turn = turn
+        first = (customer_name or "").split()[0] if customer_name else ""
+        self.base = {
+            "bot_name": tenant.bot.name,
+            "business": tenant.business.name,
+            "greeting": tenant.bot.greeting,
+            "customer": customer_name or "",
+            "customer_part": f", {first}" if first else "",
+            "pickup_address": tenant.business.pickup_address or tenant.business.address,
+            "address": tenant.business.address,
+        }
+
+    def has(self, key: str) -> bool:
+        return bool(self.tenant.templates.get(key))
+
+    def say(self, key: str, **values: object) -> str:
+        variants = self.tenant.templates.get(key) or ()
+        if not variants:
+            return ""
+        template = variants[(self.turn + len(key)) % len(variants)]
+        data = _Blank(self.base)
+        data.update({k: str(v) for k, v in values.items()})
+        text = _FORMATTER.vformat(template, (), data)
+        return " ".join(text.split())

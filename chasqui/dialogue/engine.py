@@ -1,0 +1,855 @@
+"""The dialogue policy: one customer message + tenant snapshot + state + clock -> a Decision.
+
+Pure: no database, no HTTP. The caller (WhatsApp worker, ``chasqui chat``, ``chasqui simulate``)
+loads the state, calls the engine and applies the decision in one transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from chasqui.dialogue import hours
+from chasqui.dialogue.composer import Composer, fmt_money, join_es
+from chasqui.dialogue.cues import fold, has_cue
+from chasqui.dialogue.escalation import frustration_reason
+from chasqui.dialogue.pricing import PricedCart, active_promotions, delivery_fee, price_cart
+from chasqui.dialogue.state import (
+    BOT,
+    ESCALATED,
+    PAUSED,
+    PENDING_PAYMENT,
+    CancelOrder,
+    ConversationState,
+    Decision,
+    MarkPaid,
+    Notification,
+    PlaceOrder,
+)
+from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
+from chasqui.nlu.analyzer import Analysis, analyze
+from chasqui.nlu.entities import CatalogMatcher, ProductMention
+from chasqui.nlu.classifier import IntentModel
+
+# Intents that only read data: safe to answer even when the model is not sure.
+INFORMATIONAL = {
+    "saludo", "despedida", "agradecimiento", "consultar_precio", "consultar_catalogo",
+    "consultar_disponibilidad", "consultar_pago", "consultar_delivery", "consultar_promociones",
+    "ver_carrito", "fuera_de_alcance",
+}
+# Questions a short "y ...?" follow-up can continue.
+FOLLOW_UP_INTENTS = {"consultar_precio", "consultar_disponibilidad", "consultar_delivery"}
+ESCALATING = {"solicitar_humano", "queja_reclamo"}
+MAX_LISTED = 8
+_RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|otra|otro)\s+mas\b")
+_RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno)\s+menos\b")
+_PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
+_REMOVE = ("quita", "quitale", "quitame", "saca", "sacale", "sacame", "elimina", "borra", "borrame", "ya no quiero")
+
+
+@dataclass(frozen=True)
+class Brain:
+    """The per-tenant NLU resources the engine reads (built from the tenant's DB rows)."""
+
+    matcher: CatalogMatcher
+    model: IntentModel
+
+    @classmethod
+    def for_tenant(cls, tenant: TenantSnapshot, model: IntentModel) -> Brain:
+        enabled = [m for m in tenant.payment_methods if m.enabled]
+        matcher = CatalogMatcher(
+            [p for p in tenant.products if p.active], payment_methods=enabled, zones=tenant.delivery_zones
+        )
+        return cls(matcher=matcher, model=model)
+
+
+class Turn:
+    """Working memory of one customer turn; handlers append replies and change the cart."""
+
+    def __init__(self, engine: Engine, state: ConversationState, now: datetime, analysis: Analysis) -> None:
+        self.engine = engine
+        self.tenant = engine.tenant
+        self.state = state
+        self.now = now
+        self.analysis = analysis
+        self.entities = analysis.entities
+        self.folded = fold(analysis.text)
+        memory = copy.deepcopy(state.memory)
+        memory["turn"] = int(memory.get("turn", 0)) + 1
+        self.decision = Decision(
+            status=BOT, cart=dict(state.cart), memory=memory,
+            entities=_entities_json(analysis),
+        )
+        self.say = Composer(self.tenant, memory["turn"], state.customer_name)
+
+    # -- small helpers -------------------------------------------------------------------
+    @property
+    def memory(self) -> dict:
+        return self.decision.memory
+
+    @property
+    def cart(self) -> dict[str, int]:
+        return self.decision.cart
+
+    def reply(self, key: str, **values: object) -> None:
+        text = self.say.say(key, **values)
+        if text:
+            self.decision.replies.append(text)
+
+    def append_to_last(self, key: str, **values: object) -> None:
+        text = self.say.say(key, **values)
+        if not text:
+            return
+        if self.decision.replies:
+            self.decision.replies[-1] = f"{self.decision.replies[-1]} {text}"
+        else:
+            self.decision.replies.append(text)
+
+    def money(self, amount: Decimal) -> str:
+        return fmt_money(self.tenant, amount)
+
+    def priced(self, cart: dict[str, int] | None = None) -> PricedCart:
+        return price_cart(self.tenant, self.cart if cart is None else cart, self.now.date())
+
+    def remember_products(self, skus: list[str]) -> None:
+        if skus:
+            self.memory["last_skus"] = list(dict.fromkeys(skus))[:5]
+
+
+def _entities_json(analysis: Analysis) -> dict:
+    e = analysis.entities
+    return {
+        "products": [{"sku": m.sku, "quantity": m.quantity} for m in e.products],
+        "quantities": list(e.quantities),
+        "payment_methods": list(e.payment_methods),
+        "zones": list(e.zones),
+        "categories": list(e.categories),
+    }
+
+
+class Engine:
+    def __init__(self, tenant: TenantSnapshot, brain: Brain) -> None:
+        self.tenant = tenant
+        self.brain = brain
+
+    # -- entry points ----------------------------------------------------------------------
+    def handle_operator(self, text: str, state: ConversationState, now: datetime) -> Decision:
+        """An operator wrote to the customer: the bot steps aside for the configured time."""
+        memory = copy.deepcopy(state.memory)
+        decision = Decision(status=state.status, paused_until=state.paused_until, cart=dict(state.cart),
+                            memory=memory, source="none")
+        bot = self.tenant.bot
+        if bot.intervention_enabled and state.status != ESCALATED:
+            timeout = min(max(int(bot.intervention_timeout_seconds), 30), 600)
+            decision.status = PAUSED
+            decision.paused_until = now + timedelta(seconds=timeout)
+        return decision
+
+    def handle_customer(
+        self, text: str, state: ConversationState, now: datetime, *, kind: str = "text"
+    ) -> Decision:
+        analysis = analyze(text or "", self.brain.matcher, self.brain.model)
+        turn = Turn(self, state, now, analysis)
+        d = turn.decision
+        d.intent, d.confidence = analysis.prediction.intent, round(analysis.prediction.confidence, 4)
+        if state.status == PAUSED and state.paused_until and now < state.paused_until:
+            d.status, d.paused_until, d.source = PAUSED, state.paused_until, "none"
+            return d
+        if state.status == ESCALATED:
+            d.status, d.source = ESCALATED, "none"
+            return d
+        if kind == "image" and state.order and state.order.status == PENDING_PAYMENT:
+            d.intent, d.source = "confirmar_pago", "rule"
+            self._confirm_payment(turn)
+            return d
+        if kind not in ("text", "interactive", "button") and not (text or "").strip():
+            d.source = "fallback"
+            self._fallback(turn)
+            return d
+        self._policy(turn)
+        return d
+
+    # -- policy ----------------------------------------------------------------------------
+    def _policy(self, turn: Turn) -> None:
+        d = turn.decision
+        prediction = turn.analysis.prediction
+        threshold = float(self.tenant.bot.confidence_threshold)
+        intent, confident = prediction.intent, prediction.confidence >= threshold
+
+        reason = self._escalation_reason(turn, intent, prediction.confidence)
+        if reason:
+            d.intent = intent if intent in ESCALATING else d.intent
+            d.source = "ml" if confident and intent in ESCALATING else "rule"
+            self._escalate(turn, reason)
+            return
+
+        resolved, source = self._resolve_intent(turn, intent, confident)
+        if resolved is None:
+            d.source = "fallback"
+            self._fallback(turn)
+            return
+        d.intent, d.source = resolved, source
+        d.learn = source == "ml"
+        turn.memory["fallback_streak"] = 0
+        if resolved != "fuera_de_alcance":
+            turn.memory.pop("awaiting_human", None)
+        self.HANDLERS[resolved](self, turn)
+        turn.memory["last_intent"] = resolved
+
+    def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
+        memory, entities, folded = turn.memory, turn.entities, turn.folded
+        words = folded.split()
+        # "y la chicha?", "y a chorrillos?": continue the previous question.
+        last = memory.get("last_intent")
+        if (words[:1] == ["y"] and len(words) <= 6 and last in FOLLOW_UP_INTENTS
+                and intent not in ESCALATING and intent not in {"agradecimiento", "despedida"}):
+            return last, "rule"
+        # A pending checkout question answered with a payment method, a zone or pickup.
+        if self._answers_checkout(turn, intent):
+            return "confirmar_pedido", "rule"
+        # "no hay otra cosa?" right after the promotions: the regular catalog.
+        if memory.get("last_topic") == "promotions" and has_cue(folded, "more_options") and intent != "agregar_producto":
+            return "consultar_catalogo", "rule"
+        if memory.get("awaiting_human") and has_cue(folded, "yes") and not entities.products:
+            return "solicitar_humano", "rule"
+        if confident:
+            return intent, "ml"
+        if self._supported(turn, intent):
+            return intent, "rule"
+        return None, "fallback"
+
+    def _answers_checkout(self, turn: Turn, intent: str) -> bool:
+        awaiting = turn.memory.get("awaiting")
+        if not awaiting or not turn.cart or intent in ESCALATING | {"problema_pago", "cancelar_pedido"}:
+            return False
+        e, folded = turn.entities, turn.folded
+        if awaiting == "payment_method":
+            return bool(e.payment_methods) and intent != "consultar_pago"
+        if awaiting in ("fulfillment", "zone"):
+            return bool(e.zones) or has_cue(folded, "pickup") or (awaiting == "fulfillment" and has_cue(folded, "delivery"))
+        return False
+
+    def _supported(self, turn: Turn, intent: str) -> bool:
+        """A low-confidence guess is acted on only when the message's entities back it."""
+        e, cart, state = turn.entities, turn.cart, turn.state
+        if intent in INFORMATIONAL - {"fuera_de_alcance"}:
+            return turn.analysis.prediction.confidence >= 0.35 or bool(e.products or e.categories)
+        if intent == "agregar_producto":
+            return bool(e.products) or (bool(e.quantities) and bool(turn.memory.get("last_skus")))
+        if intent == "modificar_cantidad":
+            return bool(cart) and bool(e.quantities or e.products)
+        if intent == "vaciar_carrito":
+            return bool(cart)
+        if intent == "confirmar_pedido":
+            return bool(cart) and bool(e.payment_methods or e.zones or has_cue(turn.folded, "pickup"))
+        if intent == "cancelar_pedido":
+            return bool(cart) or bool(state.order and state.order.status == PENDING_PAYMENT)
+        if intent == "confirmar_pago":
+            return bool(state.order and state.order.status == PENDING_PAYMENT)
+        if intent == "problema_pago":
+            return bool(e.payment_methods)
+        return False
+
+    # -- escalation ------------------------------------------------------------------------
+    def _escalation_reason(self, turn: Turn, intent: str, confidence: float) -> str | None:
+        folded = turn.folded
+        for keyword in self.tenant.bot.escalation_keywords:
+            if keyword and f" {fold(keyword)} " in f" {folded} ":
+                return "palabra clave"
+        if intent == "solicitar_humano" and confidence >= 0.5:
+            return "pidió hablar con una persona"
+        frustrated = frustration_reason(turn.analysis.text, folded, turn.memory)
+        if intent == "queja_reclamo":
+            turn.memory["complaints"] = int(turn.memory.get("complaints", 0)) + 1
+            if confidence >= 0.45 or frustrated:
+                return "queja o reclamo"
+        if frustrated:
+            return frustrated
+        return None
+
+    def _escalate(self, turn: Turn, reason: str) -> None:
+        d = turn.decision
+        d.status = ESCALATED
+        d.escalation = (reason, turn.analysis.text[:500])
+        turn.reply("escalado")
+        if not hours.is_open(self.tenant.business, turn.now):
+            turn.append_to_last("escalado_fuera_de_horario", next_open=hours.next_opening(self.tenant.business, turn.now))
+        notify = self.tenant.notifications
+        if notify.notify_escalations:
+            text = turn.say.say(
+                "notificacion_escalado", customer=turn.state.customer_name or turn.state.customer_phone,
+                phone=turn.state.customer_phone, reason=reason, text=turn.analysis.text[:300],
+            )
+            d.notifications.extend(Notification(n, text, "escalation") for n in notify.numbers)
+
+    def _fallback(self, turn: Turn) -> None:
+        streak = int(turn.memory.get("fallback_streak", 0)) + 1
+        turn.memory["fallback_streak"] = streak
+        turn.memory["last_unanswered"] = turn.folded
+        if streak >= 2:
+            turn.reply("no_entendi_otra_vez")
+            turn.memory["awaiting_human"] = True
+        else:
+            turn.reply("no_entendi")
+
+    # -- product helpers -------------------------------------------------------------------
+    def products_of(self, mention: ProductMention) -> list[Product]:
+        out = [self.tenant.product(s) for s in mention.candidates or (mention.sku,)]
+        return [p for p in out if p is not None]
+
+    def in_stock(self, products: list[Product]) -> list[Product]:
+        return [p for p in products if p.stock > 0]
+
+    def alternatives(self, product: Product, limit: int = 3) -> list[Product]:
+        """In-stock products of the same category, nearest in price first."""
+        pool = [p for p in self.tenant.products if p.active and p.stock > 0 and p.sku != product.sku]
+        same = [p for p in pool if p.category == product.category] or pool
+        return sorted(same, key=lambda p: abs(p.price - product.price))[:limit]
+
+    def category_products(self, category: str) -> list[Product]:
+        key = fold(category)
+        return [p for p in self.tenant.products if p.active and fold(p.category) == key]
+
+    def describe(self, turn: Turn, products: list[Product], prices: bool = True) -> str:
+        items = [f"{p.name} ({turn.money(p.price)})" if prices else p.name for p in products[:MAX_LISTED]]
+        return join_es(items)
+
+    def examples(self, turn: Turn, limit: int = 4) -> str:
+        return self.describe(turn, self.in_stock(list(self.tenant.products))[:limit])
+
+    def referenced(self, turn: Turn) -> list[str]:
+        """Products the customer refers to without naming them ("esa", "el otro", "mándame 4")."""
+        if has_cue(turn.folded, "other_one"):
+            offered = turn.memory.get("offered_skus") or []
+            last = (turn.memory.get("last_skus") or [None])[0]
+            others = [s for s in offered if s != last]
+            if others:
+                return others[:1]
+        return list(turn.memory.get("last_skus") or [])[:1]
+
+    # -- handlers: courtesy ------------------------------------------------------------------
+    def h_saludo(self, turn: Turn) -> None:
+        turn.reply("saludo")
+        business = self.tenant.business
+        if not hours.is_open(business, turn.now):
+            turn.reply("saludo_fuera_de_horario", hours_today=hours.hours_today(business, turn.now),
+                       next_open=hours.next_opening(business, turn.now))
+        if turn.entities.products or turn.entities.categories:
+            self.h_consultar_disponibilidad(turn)
+
+    def h_despedida(self, turn: Turn) -> None:
+        turn.reply("despedida")
+
+    def h_agradecimiento(self, turn: Turn) -> None:
+        turn.reply("agradecimiento")
+
+    def h_fuera_de_alcance(self, turn: Turn) -> None:
+        turn.reply("fuera_de_alcance")
+
+    # -- handlers: questions -----------------------------------------------------------------
+    def h_consultar_precio(self, turn: Turn) -> None:
+        products: list[Product] = []
+        for mention in turn.entities.products:
+            products.extend(self.products_of(mention))
+        if not products and turn.entities.categories:
+            for category in turn.entities.categories:
+                products.extend(self.category_products(category))
+        if not products:
+            products = [p for s in self.referenced(turn) if (p := self.tenant.product(s))]
+        if not products:
+            turn.reply("precio_sin_producto", examples=self.examples(turn))
+            return
+        for product in list(dict.fromkeys(products))[:MAX_LISTED]:
+            key = "precio" if product.stock > 0 else "precio_agotado"
+            turn.reply(key, product=product.name, price=turn.money(product.price), unit=product.unit or "unidad")
+        turn.remember_products([p.sku for p in products if p.stock > 0] or [p.sku for p in products])
+
+    def h_consultar_catalogo(self, turn: Turn) -> None:
+        categories = list(turn.entities.categories)
+        if categories:
+            for category in categories:
+                available = self.in_stock(self.category_products(category))
+                if available:
+                    turn.reply("categoria", category=category, list=self.describe(turn, available))
+                    turn.remember_products([p.sku for p in available])
+                else:
+                    turn.reply("categoria_vacia", category=category, list=self.examples(turn))
+            return
+        groups: dict[str, list[Product]] = {}
+        for product in self.in_stock([p for p in self.tenant.products if p.active]):
+            groups.setdefault(product.category or "Otros", []).append(product)
+        listing = "; ".join(f"{cat}: {join_es([p.name for p in items[:4]])}" for cat, items in groups.items())
+        turn.reply("catalogo", list=listing)
+        turn.memory["last_topic"] = "catalog"
+
+    def h_consultar_disponibilidad(self, turn: Turn) -> None:
+        mentions = turn.entities.products
+        if not mentions and turn.entities.categories:
+            self.h_consultar_catalogo(turn)
+            return
+        if not mentions:
+            referenced = [p for s in self.referenced(turn) if (p := self.tenant.product(s))]
+            if not referenced:
+                self.h_consultar_catalogo(turn)
+                return
+            products = referenced
+        else:
+            products = []
+            for mention in mentions:
+                products.extend(self.products_of(mention))
+        products = list(dict.fromkeys(products))
+        available = self.in_stock(products)
+        missing = [p for p in products if p.stock <= 0]
+        if len(available) == 1:
+            p = available[0]
+            turn.reply("disponible", product=p.name, price=turn.money(p.price), stock=p.stock)
+        elif available:
+            turn.reply("disponible_varios", list=self.describe(turn, available))
+        for p in missing:
+            turn.reply("agotado", product=p.name)
+        if missing and not available:
+            alternatives = self.alternatives(missing[0])
+            if alternatives:
+                turn.reply("alternativas", list=self.describe(turn, alternatives))
+                turn.memory["offered_skus"] = [p.sku for p in alternatives]
+            turn.remember_products([p.sku for p in alternatives])
+        else:
+            turn.remember_products([p.sku for p in available])
+
+    def h_consultar_pago(self, turn: Turn) -> None:
+        methods = self.enabled_methods()
+        asked = [m for m in methods if m.code in turn.entities.payment_methods]
+        if asked:
+            for m in asked:
+                turn.reply("pago_detalle", method=m.name, details=m.details)
+        else:
+            turn.reply("pago_metodos", methods=join_es([m.name for m in methods], "o"))
+        if turn.cart:
+            turn.memory["awaiting"] = "payment_method"
+
+    def h_problema_pago(self, turn: Turn) -> None:
+        lacking = set(turn.entities.payment_methods)
+        others = [m for m in self.enabled_methods() if m.code not in lacking]
+        if others:
+            turn.reply("pago_alternativas", methods=join_es([m.name for m in others], "o"))
+        else:
+            turn.reply("pago_sin_alternativas", methods=join_es([m.name for m in self.enabled_methods()], "o"))
+            turn.memory["awaiting_human"] = True
+        turn.memory["awaiting"] = "payment_method"
+        if turn.memory.get("payment_method") in lacking:
+            turn.memory.pop("payment_method", None)
+
+    def enabled_methods(self) -> list[PaymentMethod]:
+        return [m for m in self.tenant.payment_methods if m.enabled]
+
+    def zone_by_name(self, name: str) -> DeliveryZone | None:
+        return next((z for z in self.tenant.delivery_zones if fold(z.name) == fold(name)), None)
+
+    def zone_list(self) -> str:
+        return join_es([z.name for z in self.tenant.delivery_zones])
+
+    def h_consultar_delivery(self, turn: Turn) -> None:
+        business, folded = self.tenant.business, turn.folded
+        answered = False
+        if has_cue(folded, "hours"):
+            turn.reply("horario", hours=hours.describe_hours(business))
+            answered = True
+        if has_cue(folded, "address"):
+            turn.reply("direccion")
+            answered = True
+        if answered and not (turn.entities.zones or has_cue(folded, "delivery")):
+            return
+        if not business.delivery_enabled or not self.tenant.delivery_zones:
+            turn.reply("delivery_no_hay")
+            return
+        if turn.entities.zones:
+            for name in turn.entities.zones:
+                zone = self.zone_by_name(name)
+                if zone:
+                    turn.reply("delivery_zona", zone=zone.name, fee=turn.money(zone.fee), eta=zone.eta or "")
+            if business.free_delivery_over is not None:
+                turn.append_to_last("delivery_zona_gratis", free_over=turn.money(business.free_delivery_over))
+            return
+        place = self._unknown_place(folded)
+        if place:
+            turn.reply("delivery_no_cubre", zone=place.title(), zones=self.zone_list())
+        else:
+            turn.reply("delivery_zonas", zones=self.zone_list())
+
+    def _unknown_place(self, folded: str) -> str | None:
+        match = _PLACE.search(folded)
+        if not match:
+            return None
+        place = match.group(1).strip()
+        stop = {"domicilio", "casa", "mi casa", "delivery", "domicilio", "tienda", "la tienda", "hoy", "manana"}
+        if place in stop or any(place.startswith(w) for w in ("cuanto", "que ", "cuando")):
+            return None
+        return place
+
+    def h_consultar_promociones(self, turn: Turn) -> None:
+        promos = active_promotions(self.tenant, turn.now.date())
+        turn.memory["last_topic"] = "promotions"
+        if not promos:
+            turn.reply("promociones_ninguna", list=self.examples(turn))
+            return
+        listing = "; ".join(f"{p.name}: {p.description}" if p.description else p.name for p in promos)
+        turn.reply("promociones", list=listing)
+        skus = [p.sku for p in promos if p.sku] + [s for p in promos for s in p.rule.get("skus", [])]
+        turn.remember_products([s for s in skus if self.tenant.product(s)])
+
+    # -- handlers: the cart ------------------------------------------------------------------
+    def h_agregar_producto(self, turn: Turn) -> None:
+        mentions = turn.entities.products
+        if not mentions:
+            skus = self.referenced(turn)
+            if not skus and turn.entities.categories:
+                self.h_consultar_catalogo(turn)
+                return
+            if not skus:
+                turn.reply("sin_producto_para_agregar", list=self.examples(turn))
+                return
+            quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
+            self._add_items(turn, [(skus[0], quantity)])
+            return
+        lone_quantity = (
+            turn.entities.quantities[0] if len(mentions) == 1 and len(turn.entities.quantities) == 1 else None
+        )
+        items: list[tuple[str, int]] = []
+        for mention in mentions:
+            options = self.products_of(mention)
+            if len(options) > 1:
+                available = self.in_stock(options)
+                if len(available) > 1 and not any(p.sku == mention.sku for p in available[:1] if mention.score >= 95):
+                    turn.reply("disponible_varios", list=self.describe(turn, available))
+                    turn.memory["offered_skus"] = [p.sku for p in available]
+                    turn.remember_products([p.sku for p in available])
+                    continue
+                chosen = available[0] if available else options[0]
+            else:
+                chosen = options[0] if options else None
+            if chosen is None:
+                continue
+            quantity = mention.quantity if mention.quantity is not None else lone_quantity or 1
+            items.append((chosen.sku, quantity))
+        if items:
+            self._add_items(turn, items)
+
+    def _add_items(self, turn: Turn, items: list[tuple[str, int]]) -> None:
+        added: list[str] = []
+        touched: list[str] = []
+        for sku, quantity in items:
+            product = self.tenant.product(sku)
+            if product is None:
+                continue
+            touched.append(sku)
+            if quantity <= 0:
+                turn.reply("cantidad_cero", product=product.name)
+                continue
+            if product.stock <= 0:
+                turn.reply("agotado", product=product.name)
+                alternatives = self.alternatives(product)
+                if alternatives:
+                    turn.reply("alternativas", list=self.describe(turn, alternatives))
+                    turn.memory["offered_skus"] = [p.sku for p in alternatives]
+                    touched = [p.sku for p in alternatives] + touched
+                continue
+            have = turn.cart.get(sku, 0)
+            take = min(quantity, product.stock - have)
+            if take < quantity:
+                turn.reply("stock_parcial", product=product.name, stock=product.stock)
+            if take <= 0:
+                continue
+            turn.cart[sku] = have + take
+            turn.memory["last_cart_sku"] = sku
+            added.append(f"{take} {product.name}")
+        turn.remember_products(touched)
+        if added:
+            turn.reply("agregado", items=join_es(added))
+            self._append_total(turn)
+            turn.memory.pop("awaiting", None)
+
+    def _append_total(self, turn: Turn) -> None:
+        priced = turn.priced()
+        if priced.is_empty:
+            return
+        saving = f" (ahorras {turn.money(priced.discount)} con promo)" if priced.discount else ""
+        turn.decision.replies[-1] += f" Total: {turn.money(priced.total)}{saving}."
+
+    def cart_lines(self, turn: Turn, priced: PricedCart) -> str:
+        return join_es([f"{line.quantity} {line.name} ({turn.money(line.line_total)})" for line in priced.lines])
+
+    def h_ver_carrito(self, turn: Turn) -> None:
+        priced = turn.priced()
+        if priced.is_empty:
+            order = turn.state.order
+            if order and order.status == PENDING_PAYMENT:
+                status = turn.say.say(f"estado_{order.status}") or order.status
+                turn.reply("pedido_pendiente", order_number=order.number, status_text=status,
+                           total=turn.money(order.total))
+            else:
+                turn.reply("carrito_vacio", list=self.examples(turn))
+            return
+        if priced.discount:
+            turn.reply("carrito_con_promo", lines=self.cart_lines(turn, priced), subtotal=turn.money(priced.subtotal),
+                       discount=turn.money(priced.discount), promos=join_es([p.name for p in priced.promotions]),
+                       total=turn.money(priced.total))
+        else:
+            turn.reply("carrito", lines=self.cart_lines(turn, priced), total=turn.money(priced.total))
+
+    def h_modificar_cantidad(self, turn: Turn) -> None:
+        if not turn.cart:
+            if turn.entities.products:
+                self.h_agregar_producto(turn)
+            else:
+                turn.reply("carrito_vacio", list=self.examples(turn))
+            return
+        target = self._target_line(turn)
+        if target is None:
+            if turn.entities.products:  # a product not in the cart yet: add it
+                self.h_agregar_producto(turn)
+                return
+            turn.reply("que_cambio", lines=self.cart_lines(turn, turn.priced()))
+            return
+        product = self.tenant.product(target)
+        if product is None:
+            return
+        current = turn.cart.get(target, 0)
+        quantity = self._new_quantity(turn, target, current)
+        if quantity is None:
+            turn.reply("que_cambio", lines=self.cart_lines(turn, turn.priced()))
+            return
+        if quantity <= 0:
+            turn.cart.pop(target, None)
+            turn.reply("producto_quitado", product=product.name)
+        else:
+            if quantity > product.stock:
+                turn.reply("stock_parcial", product=product.name, stock=product.stock)
+                quantity = product.stock
+            turn.cart[target] = quantity
+            turn.reply("cantidad_cambiada", quantity=quantity, product=product.name)
+        turn.remember_products([target])
+        if turn.cart:
+            self._append_total(turn)
+
+    def _target_line(self, turn: Turn) -> str | None:
+        for mention in turn.entities.products:
+            for sku in (mention.sku, *mention.candidates):
+                if sku in turn.cart:
+                    return sku
+        if turn.entities.products:
+            return None
+        for sku in [turn.memory.get("last_cart_sku"), *(turn.memory.get("last_skus") or [])]:
+            if sku in turn.cart:
+                return sku
+        return next(reversed(turn.cart), None)
+
+    def _new_quantity(self, turn: Turn, sku: str, current: int) -> int | None:
+        folded = turn.folded
+        if any(f" {w} " in f" {folded} " for w in _REMOVE) and not _RELATIVE_MINUS.search(folded):
+            mention_qty = next((m.quantity for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
+            if mention_qty and mention_qty < current and ("quita" in folded or "saca" in folded):
+                return current - mention_qty
+            return 0
+        if m := _RELATIVE_PLUS.search(folded):
+            return current + _count(m.group(1))
+        if m := _RELATIVE_MINUS.search(folded):
+            return current - _count(m.group(1))
+        mention_qty = next((m.quantity for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
+        if mention_qty is not None:
+            return mention_qty
+        if turn.entities.quantities:
+            return turn.entities.quantities[-1]
+        return None
+
+    def h_vaciar_carrito(self, turn: Turn) -> None:
+        turn.cart.clear()
+        for key in ("awaiting", "fulfillment", "zone", "payment_method", "last_cart_sku"):
+            turn.memory.pop(key, None)
+        turn.reply("carrito_vaciado")
+
+    # -- handlers: checkout ----------------------------------------------------------------------
+    def h_confirmar_pedido(self, turn: Turn) -> None:
+        if not turn.cart:
+            order = turn.state.order
+            if order and order.status == PENDING_PAYMENT:
+                status = turn.say.say(f"estado_{order.status}") or order.status
+                turn.reply("pedido_pendiente", order_number=order.number, status_text=status,
+                           total=turn.money(order.total))
+            else:
+                turn.reply("pedido_vacio", list=self.examples(turn))
+            return
+        self._collect_checkout(turn)
+        self._advance_checkout(turn)
+
+    def _collect_checkout(self, turn: Turn) -> None:
+        memory, folded, entities = turn.memory, turn.folded, turn.entities
+        business = self.tenant.business
+        if entities.zones and business.delivery_enabled:
+            zone = self.zone_by_name(entities.zones[0])
+            if zone:
+                memory.update(fulfillment="delivery", zone=zone.name)
+                fee = delivery_fee(self.tenant, zone, turn.priced().total)
+                turn.reply("entrega_delivery", zone=zone.name, fee=turn.money(fee))
+        elif has_cue(folded, "pickup") or not business.delivery_enabled or not self.tenant.delivery_zones:
+            if memory.get("fulfillment") != "pickup" and has_cue(folded, "pickup"):
+                turn.reply("entrega_recojo")
+            memory.update(fulfillment="pickup", zone=None)
+        elif has_cue(folded, "delivery"):
+            memory["fulfillment"] = "delivery"
+        methods = {m.code: m for m in self.enabled_methods()}
+        chosen = next((methods[c] for c in entities.payment_methods if c in methods), None)
+        if chosen:
+            memory["payment_method"] = chosen.code
+            turn.reply("metodo_elegido", method=chosen.name)
+
+    def _advance_checkout(self, turn: Turn) -> None:
+        memory = turn.memory
+        if memory.get("fulfillment") is None:
+            memory["awaiting"] = "fulfillment"
+            turn.reply("pedir_entrega", zones=self.zone_list())
+            return
+        if memory["fulfillment"] == "delivery" and not memory.get("zone"):
+            memory["awaiting"] = "zone"
+            turn.reply("pedir_zona", zones=self.zone_list())
+            return
+        methods = {m.code: m for m in self.enabled_methods()}
+        if memory.get("payment_method") not in methods:
+            memory["awaiting"] = "payment_method"
+            turn.reply("pedir_pago", methods=join_es([m.name for m in methods.values()], "o"))
+            return
+        self._place_order(turn, methods[memory["payment_method"]])
+
+    def _place_order(self, turn: Turn, method: PaymentMethod) -> None:
+        memory, state, d = turn.memory, turn.state, turn.decision
+        priced = turn.priced()
+        zone = self.zone_by_name(memory.get("zone") or "") if memory.get("fulfillment") == "delivery" else None
+        fee = delivery_fee(self.tenant, zone, priced.total)
+        total = priced.total + fee
+        number = state.next_order_number
+        command = PlaceOrder(
+            number=number, items=dict(turn.cart), lines=priced.lines, subtotal=priced.subtotal,
+            discount=priced.discount, delivery_fee=fee, total=total,
+            fulfillment="delivery" if zone else "pickup", zone=zone.name if zone else None,
+            payment_method=method.code,
+        )
+        d.order_commands.append(command)
+        fulfillment = (
+            turn.say.say("pedido_resumen_entrega_delivery", zone=zone.name, fee=turn.money(fee)) if zone
+            else turn.say.say("pedido_resumen_entrega_recojo")
+        )
+        lines = self.cart_lines(turn, priced)
+        instructions = turn.say.say("pago_instrucciones", method=method.name, details=method.details)
+        turn.reply("pedido_confirmado", order_number=number, lines=lines, fulfillment=fulfillment,
+                   total=turn.money(total), payment_instructions=instructions)
+        notify = self.tenant.notifications
+        if notify.notify_sales:
+            text = turn.say.say(
+                "notificacion_venta", order_number=number,
+                customer=state.customer_name or state.customer_phone, phone=state.customer_phone,
+                lines=lines, fulfillment=fulfillment, method=method.name, total=turn.money(total),
+            )
+            d.notifications.extend(Notification(n, text, "sale") for n in notify.numbers)
+        turn.cart.clear()
+        for key in ("fulfillment", "zone", "last_cart_sku"):
+            memory.pop(key, None)
+        memory["awaiting"] = "payment"
+        memory["open_order"] = {"number": number, "total": str(total), "payment_method": method.code}
+
+    def h_confirmar_pago(self, turn: Turn) -> None:
+        self._confirm_payment(turn)
+
+    def _confirm_payment(self, turn: Turn) -> None:
+        order = self._open_order(turn)
+        if order is None and turn.cart:
+            self._collect_checkout(turn)
+            if turn.memory.get("payment_method") is None and turn.entities.payment_methods:
+                turn.memory["payment_method"] = turn.entities.payment_methods[0]
+            self._advance_checkout(turn)
+            order = self._open_order(turn)
+        if order is None:
+            if not turn.decision.replies:
+                turn.reply("pago_sin_pedido")
+            return
+        number, total, method_code = order
+        turn.decision.order_commands.append(MarkPaid(number))
+        turn.reply("pago_recibido", order_number=number)
+        method = next((m.name for m in self.tenant.payment_methods if m.code == method_code), method_code or "")
+        notify = self.tenant.notifications
+        if notify.notify_sales:
+            state = turn.state
+            text = turn.say.say(
+                "notificacion_pago", order_number=number, customer=state.customer_name or state.customer_phone,
+                phone=state.customer_phone, total=turn.money(total), method=method,
+            )
+            turn.decision.notifications.extend(Notification(n, text, "payment") for n in notify.numbers)
+        turn.memory.pop("awaiting", None)
+
+    def _open_order(self, turn: Turn) -> tuple[str, Decimal, str | None] | None:
+        placed = [c for c in turn.decision.order_commands if isinstance(c, PlaceOrder)]
+        if placed:
+            return placed[-1].number, placed[-1].total, placed[-1].payment_method
+        order = turn.state.order
+        if order and order.status == PENDING_PAYMENT:
+            return order.number, order.total, order.payment_method
+        return None
+
+    def h_cancelar_pedido(self, turn: Turn) -> None:
+        order = turn.state.order
+        if order and order.status == PENDING_PAYMENT:
+            turn.decision.order_commands.append(CancelOrder(order.number))
+            turn.reply("pedido_cancelado", order_number=order.number)
+            notify = self.tenant.notifications
+            if notify.notify_sales:
+                state = turn.state
+                text = turn.say.say("notificacion_cancelacion", order_number=order.number,
+                                    customer=state.customer_name or state.customer_phone, phone=state.customer_phone)
+                turn.decision.notifications.extend(Notification(n, text, "cancel") for n in notify.numbers)
+            turn.memory.pop("awaiting", None)
+            turn.memory.pop("open_order", None)
+        elif order and order.status == "paid" and not turn.cart:
+            turn.reply("pedido_no_cancelable", order_number=order.number)
+            self._escalate(turn, "quiere anular un pedido pagado")
+            turn.decision.replies = turn.decision.replies[:1]
+        elif turn.cart:
+            self.h_vaciar_carrito(turn)
+            turn.decision.replies[-1:] = []
+            turn.reply("carrito_cancelado")
+        else:
+            turn.reply("nada_que_cancelar")
+
+    def h_solicitar_humano(self, turn: Turn) -> None:
+        self._escalate(turn, "pidió hablar con una persona")
+
+    def h_queja_reclamo(self, turn: Turn) -> None:
+        self._escalate(turn, "queja o reclamo")
+
+    HANDLERS = {
+        "saludo": h_saludo,
+        "despedida": h_despedida,
+        "agradecimiento": h_agradecimiento,
+        "consultar_precio": h_consultar_precio,
+        "consultar_catalogo": h_consultar_catalogo,
+        "consultar_disponibilidad": h_consultar_disponibilidad,
+        "consultar_pago": h_consultar_pago,
+        "consultar_delivery": h_consultar_delivery,
+        "consultar_promociones": h_consultar_promociones,
+        "agregar_producto": h_agregar_producto,
+        "ver_carrito": h_ver_carrito,
+        "modificar_cantidad": h_modificar_cantidad,
+        "vaciar_carrito": h_vaciar_carrito,
+        "confirmar_pedido": h_confirmar_pedido,
+        "cancelar_pedido": h_cancelar_pedido,
+        "confirmar_pago": h_confirmar_pago,
+        "solicitar_humano": h_solicitar_humano,
+        "queja_reclamo": h_queja_reclamo,
+        "problema_pago": h_problema_pago,
+        "fuera_de_alcance": h_fuera_de_alcance,
+    }
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else 1
+

@@ -1,0 +1,94 @@
+"""What the engine reads (conversation state) and what it returns (a decision)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+BOT, ESCALATED, PAUSED = "bot", "escalated", "paused"
+PENDING_PAYMENT, PAID, CANCELLED = "pending_payment", "paid", "cancelled"
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """The customer's latest order as the engine sees it."""
+
+    number: str
+    status: str
+    items: dict[str, int]
+    total: Decimal
+    payment_method: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    sender: str  # customer | bot | operator
+    text: str
+    intent: str | None = None
+
+
+@dataclass
+class ConversationState:
+    customer_phone: str
+    customer_name: str | None = None
+    status: str = BOT
+    paused_until: datetime | None = None
+    cart: dict[str, int] = field(default_factory=dict)
+    order: OrderView | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
+    history: list[HistoryEntry] = field(default_factory=list)
+    next_order_number: str = "1"
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    number: str
+    items: dict[str, int]
+    lines: tuple  # tuple[PricedLine, ...]
+    subtotal: Decimal
+    discount: Decimal
+    delivery_fee: Decimal
+    total: Decimal
+    fulfillment: str  # pickup | delivery
+    zone: str | None
+    payment_method: str
+
+
+@dataclass(frozen=True)
+class MarkPaid:
+    number: str
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    number: str
+
+
+OrderCommand = PlaceOrder | MarkPaid | CancelOrder
+
+
+@dataclass(frozen=True)
+class Notification:
+    to: str
+    text: str
+    kind: str  # sale | payment | cancel | escalation
+
+
+@dataclass
+class Decision:
+    replies: list[str] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+    source: str = "none"  # ml | llm | rule | fallback | none
+    status: str = BOT
+    paused_until: datetime | None = None
+    cart: dict[str, int] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    order_commands: list[OrderCommand] = field(default_factory=list)
+    escalation: tuple[str, str] | None = None  # (reason, detail)
+    notifications: list[Notification] = field(default_factory=list)
+    entities: dict[str, Any] = field(default_factory=dict)
+    learn: bool = False  # the message is worth a training sample

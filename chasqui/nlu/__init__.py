@@ -1,0 +1,1 @@
+"""Intent engine: normalization, catalog entities, intent classifier, training and evaluation."""

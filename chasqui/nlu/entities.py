@@ -1,0 +1,456 @@
+"""Catalog-driven entity extraction: products, quantities, payment methods, zones, categories.
+
+Everything business-specific is read from the tenant's rows handed to ``CatalogMatcher``; the
+module itself only knows ordinary Spanish (``lexicon``) and number words (``numbers``).
+
+Matching works on normalized tokens folded by ``lexicon.stem`` (singular/plural, diminutives):
+- a product *form* is the content words of its name or of one alias ("torta de chocolate" ->
+  ``("torta", "chocolate")``);
+- a text span matches a form exactly (same words, any order) or partially (an in-order part of
+  it that carries its head word: "la tres leches", "el pie", or a modifier after "de": "la de
+  chocolate");
+- typos are read with rapidfuzz, never for short or ordinary words ("que", "hay", "para");
+- the longest, then exact, then best-scoring span wins; a head word shared by several products
+  ("empanadas") yields all of them as candidates;
+- a span that is just a category name ("tortas") is a category, not a product.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
+from chasqui.nlu.lexicon import (
+    ARTICLES,
+    COMMON_WORDS,
+    CONNECTORS,
+    GEO_GENERIC,
+    SIZE_WORDS,
+    UNIT_WORDS,
+    ZONE_ABBREVIATIONS,
+    stem,
+)
+from chasqui.nlu.normalize import PRODUCT_TOKEN, normalize
+from chasqui.nlu.numbers import NUMBER_WORDS, Quantity, parse_quantities
+
+_TOKEN_RE = re.compile(r"\S+")
+_CACHE_LIMIT = 50_000
+_MAX_GAP = 4  # words allowed between a quantity and its product ("3 cajas grandes de alfajores")
+_AFTER_QUANTITY_END = frozenset({"y", "e", "qmark", "exclam", "por", "mas", "nomas", "no", "porfa"})
+_MODIFIER_LEADS = frozenset({"de", "del"})
+
+
+@dataclass(frozen=True)
+class ProductMention:
+    sku: str
+    candidates: tuple[str, ...]
+    quantity: int | None
+    score: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Entities:
+    products: tuple[ProductMention, ...] = ()
+    quantities: tuple[int, ...] = ()
+    payment_methods: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        return tuple(m.sku for m in self.products)
+
+
+# Well-known payment families of Peru; a tenant method joins a family when its code or name
+# matches the family pattern. Patterns run on single normalized tokens.
+_PAYMENT_FAMILIES: dict[str, re.Pattern[str]] = {
+    "yape": re.compile(r"^yap(?:e|ea|ee|eo|ie|i|ear|eare|ar)\w*$|^yape$"),
+    "plin": re.compile(r"^plin\w*$"),
+    "transferencia": re.compile(
+        r"^(?:transf\w*|trasf\w*|transfer\w*|deposit\w*|cci|bcp|interbank|bbva|scotiabank|scotia|banco|"
+        r"bancaria|bancario)$"
+    ),
+    "tarjeta": re.compile(r"^(?:tarjet\w*|visa|mastercard|master|debito|credito|pos|amex|diners)$"),
+    "efectivo": re.compile(r"^(?:efectiv\w*|cash|contraentrega|sencillo)$"),
+}
+_PAYMENT_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("contra", "entrega"), "efectivo"),
+    (("al", "contado"), "efectivo"),
+    (("link", "de", "pago"), "tarjeta"),
+)
+
+
+@dataclass(frozen=True)
+class _Form:
+    key: tuple[str, ...]  # stemmed content words, in name order
+    owner: int
+
+
+@dataclass(frozen=True)
+class _Span:
+    kind: str  # "product" | "zone" | "category"
+    i: int  # token range [i, j)
+    j: int
+    owners: tuple[int, ...]  # best first
+    exact: bool
+    size: int  # number of content words
+    score: float
+
+    def priority(self) -> tuple[int, int, float, int]:
+        return (self.size, int(self.exact), self.score, -self.i)
+
+
+class _FormIndex:
+    """Forms of one kind of thing (products, zones, categories) and their vocabulary."""
+
+    def __init__(self, forms: Iterable[_Form], fuzzy_min_len: int, blocked: frozenset[str]) -> None:
+        self.forms = tuple(dict.fromkeys(f for f in forms if f.key))
+        self.by_token: dict[str, set[int]] = {}
+        for fid, form in enumerate(self.forms):
+            for token in form.key:
+                self.by_token.setdefault(token, set()).add(fid)
+        self.vocab = tuple(sorted(self.by_token))
+        self.max_len = max((len(f.key) for f in self.forms), default=0)
+        self.fuzzy_min_len = fuzzy_min_len
+        self.blocked = blocked
+        self._cache: dict[str, tuple[str, float] | None] = {}
+
+    def canon(self, word: str, stemmed: str) -> tuple[str, float] | None:
+        """The vocabulary word this text word stands for, with a similarity in 0..1."""
+        if stemmed in self.by_token:
+            return stemmed, 1.0
+        if word in self.by_token:
+            return word, 1.0
+        if (len(word) < self.fuzzy_min_len or not word.isalpha() or word in COMMON_WORDS
+                or stemmed in COMMON_WORDS or word in self.blocked or stemmed in self.blocked
+                or word in NUMBER_WORDS):
+            return None
+        if stemmed in self._cache:
+            return self._cache[stemmed]
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache.clear()
+        cutoff = 88.0 if len(stemmed) <= 4 else 80.0
+        found = process.extractOne(stemmed, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+        result = None
+        if found is not None and abs(len(found[0]) - len(stemmed)) <= 2:
+            result = (found[0], found[1] / 100.0)
+        self._cache[stemmed] = result
+        return result
+
+    def match(self, content: Sequence[str]) -> list[tuple[_Form, bool, float]]:
+        """Forms that ``content`` equals (exact) or is an in-order part of (partial), with coverage."""
+        ids: set[int] | None = None
+        for token in content:
+            found = self.by_token.get(token, set())
+            ids = set(found) if ids is None else ids & found
+            if not ids:
+                return []
+        out = []
+        wanted = Counter(content)
+        for fid in sorted(ids or ()):
+            form = self.forms[fid]
+            if Counter(form.key) == wanted:
+                out.append((form, True, 1.0))
+            elif len(content) < len(form.key) and _is_subsequence(content, form.key):
+                out.append((form, False, len(content) / len(form.key)))
+        return out
+
+
+def _is_subsequence(part: Sequence[str], whole: Sequence[str]) -> bool:
+    it = iter(whole)
+    return all(token in it for token in part)
+
+
+def _is_slice(part: Sequence[str], whole: Sequence[str]) -> bool:
+    k = len(part)
+    return any(tuple(whole[s : s + k]) == tuple(part) for s in range(len(whole) - k + 1))
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    """Stemmed content words of a catalog name or alias."""
+    return tuple(stem(w) for w in normalize(name).split() if w not in CONNECTORS)
+
+
+_UNIT_STEMS = frozenset(stem(w) for w in UNIT_WORDS)
+_SIZE_STEMS = frozenset(stem(w) for w in SIZE_WORDS)
+
+
+class CatalogMatcher:
+    """Entity extractor for one tenant, built from its rows (cheap to build, immutable after)."""
+
+    def __init__(
+        self,
+        products: Sequence[Product],
+        payment_methods: Sequence[PaymentMethod] = (),
+        zones: Sequence[DeliveryZone] = (),
+        categories: Sequence[str] | None = None,
+    ) -> None:
+        self.products = tuple(products)
+        self.payment_methods = tuple(payment_methods)
+        self.zones = tuple(zones)
+        names = categories if categories is not None else [p.category for p in self.products if p.category]
+        self.categories = tuple(dict.fromkeys(c for c in names if c and c.strip()))
+
+        self._category_keys = frozenset(tuple(sorted(name_key(c))) for c in self.categories)
+        zone_forms = list(self._zone_forms())
+        zone_words = frozenset(t for f in zone_forms for t in f.key)
+        self._payment_keys = self._build_payment_keys()
+        payment_words = frozenset(self._payment_keys)
+        product_forms = [
+            _Form(name_key(text), idx)
+            for idx, product in enumerate(self.products)
+            for text in (product.name, *product.aliases)
+        ]
+        product_words = frozenset(t for f in product_forms for t in f.key)
+        self._product_index = _FormIndex(product_forms, 4, zone_words | payment_words)
+        self._zone_index = _FormIndex(zone_forms, 5, product_words | payment_words)
+        self._category_index = _FormIndex(
+            (_Form(name_key(c), idx) for idx, c in enumerate(self.categories)), 6, zone_words | payment_words
+        )
+        unit_words = {words[0] for words in (normalize(p.unit).split() for p in self.products) if words}
+        self._unit_stems = _UNIT_STEMS | frozenset(stem(w) for w in unit_words if w.isalpha())
+        self._category_words = frozenset(t for key in self._category_keys for t in key)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: TenantSnapshot) -> CatalogMatcher:
+        return cls(snapshot.products, snapshot.payment_methods, snapshot.delivery_zones)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def extract(self, text: str) -> Entities:
+        """Entities in a raw customer text (normalized inside)."""
+        return self.extract_normalized(normalize(text))
+
+    def extract_normalized(self, normalized: str) -> Entities:
+        """Entities in a text that already went through ``normalize``."""
+        matches = list(_TOKEN_RE.finditer(normalized))
+        if not matches:
+            return Entities()
+        words = [m.group() for m in matches]
+        stems = [stem(w) for w in words]
+        spans = self._select(
+            self._spans("zone", self._zone_index, words, stems)
+            + self._spans("product", self._product_index, words, stems)
+        )
+        taken = [False] * len(words)
+        for span in spans:
+            for k in range(span.i, span.j):
+                taken[k] = True
+        product_spans = [s for s in spans if s.kind == "product"]
+        quantities = parse_quantities(words, taken)
+        attached = self._attach_quantities(product_spans, quantities, words, taken)
+        mentions = tuple(
+            ProductMention(
+                sku=self.products[s.owners[0]].sku,
+                candidates=tuple(self.products[o].sku for o in s.owners),
+                quantity=attached.get(idx).value if idx in attached else None,
+                score=round(s.score, 2),
+                start=matches[s.i].start(),
+                end=matches[s.j - 1].end(),
+            )
+            for idx, s in enumerate(product_spans)
+        )
+        used = {id(q) for q in attached.values()}
+        return Entities(
+            products=mentions,
+            quantities=tuple(q.value for q in quantities if not q.article or id(q) in used),
+            payment_methods=self._payments(words),
+            zones=tuple(dict.fromkeys(self.zones[s.owners[0]].name for s in spans if s.kind == "zone")),
+            categories=self._categories(words, stems),
+        )
+
+    def abstract(self, normalized_text: str, entities: Entities) -> str:
+        """``normalized_text`` with every product mention replaced by the training placeholder token."""
+        text = normalized_text
+        for mention in sorted(entities.products, key=lambda m: m.start, reverse=True):
+            if 0 <= mention.start < mention.end <= len(text):
+                text = text[: mention.start] + PRODUCT_TOKEN + text[mention.end :]
+        return text
+
+    # -- forms ----------------------------------------------------------------------------------
+
+    def _zone_forms(self) -> Iterable[_Form]:
+        for idx, zone in enumerate(self.zones):
+            key = name_key(zone.name)
+            yield _Form(key, idx)
+            words = [w for w in normalize(zone.name).split() if w not in {"de", "del"}]
+            if len(words) >= 3:  # "san juan de lurigancho" -> "sjl"
+                yield _Form(("".join(w[0] for w in words),), idx)
+
+    def _build_payment_keys(self) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        self._family_code: dict[str, str] = {}
+        for method in self.payment_methods:
+            words = normalize(method.code.replace("_", " ")).split() + normalize(method.name).split()
+            for word in words:
+                family = _family_of(word)
+                if family is not None:
+                    self._family_code.setdefault(family, method.code)
+                if len(word) >= 3 and word not in COMMON_WORDS and word not in CONNECTORS \
+                        and not word.isdigit() and word not in {"contra", "entrega"}:
+                    keys.setdefault(word, method.code)
+        return keys
+
+    # -- spans ----------------------------------------------------------------------------------
+
+    def _spans(self, kind: str, index: _FormIndex, words: list[str], stems: list[str]) -> list[_Span]:
+        if not index.forms:
+            return []
+        canon = [
+            index.canon(ZONE_ABBREVIATIONS.get(w, w) if kind == "zone" else w, s)
+            for w, s in zip(words, stems, strict=True)
+        ]
+        spans: list[_Span] = []
+        n = len(words)
+        limit = index.max_len * 2 + 1
+        for i in range(n):
+            if canon[i] is None or words[i] in CONNECTORS or words[i].isdigit():
+                continue
+            content: list[str] = []
+            sims: list[float] = []
+            for j in range(i, min(n, i + limit)):
+                if canon[j] is None:
+                    if words[j] in CONNECTORS:
+                        continue
+                    break
+                content.append(canon[j][0])
+                sims.append(canon[j][1])
+                span = self._evaluate(kind, index, words, i, j + 1, content, sims)
+                if span is not None:
+                    spans.append(span)
+        return spans
+
+    def _evaluate(self, kind: str, index: _FormIndex, words: list[str], i: int, j: int,
+                  content: list[str], sims: list[float]) -> _Span | None:
+        starts_with_number = words[i] in NUMBER_WORDS
+        previous = words[i - 1] if i > 0 else ""
+        sim = sum(sims) / len(sims)
+        best: dict[int, tuple[bool, float]] = {}
+        for form, exact, coverage in index.match(content):
+            if not exact:
+                if kind == "product" and not self._valid_product_part(content, words[i:j], form, previous):
+                    continue
+                if kind != "product" and not _has_distinctive(words[i:j], GEO_GENERIC):
+                    continue
+                if starts_with_number and not _is_slice(content, form.key):
+                    continue
+            elif starts_with_number and len(content) == 1:
+                continue
+            score = 100.0 * sim if exact else 100.0 * sim * (0.6 + 0.3 * coverage)
+            previous_best = best.get(form.owner)
+            if previous_best is None or (exact, score) > previous_best:
+                best[form.owner] = (exact, score)
+        if not best:
+            return None
+        owners = sorted(best, key=lambda o: (not best[o][0], -best[o][1], o))
+        top_exact, top_score = best[owners[0]]
+        return _Span(kind, i, j, tuple(owners), top_exact, len(content), top_score)
+
+    def _valid_product_part(self, content: list[str], span_words: list[str], form: _Form,
+                            previous: str) -> bool:
+        if tuple(sorted(content)) in self._category_keys:
+            return False  # "tortas" is the category, not one product
+        if not any(_distinctive_product_word(w, c, self._unit_stems)
+                   for w, c in zip([w for w in span_words if w not in CONNECTORS], content, strict=True)):
+            return False
+        if content[0] == form.key[0]:
+            return True
+        if len(content) >= 2 and _is_slice(content, form.key):
+            return True
+        return previous in _MODIFIER_LEADS
+
+    @staticmethod
+    def _select(spans: list[_Span]) -> list[_Span]:
+        chosen: list[_Span] = []
+        used: set[int] = set()
+        for span in sorted(spans, key=lambda s: (s.priority(), s.kind == "zone"), reverse=True):
+            if any(k in used for k in range(span.i, span.j)):
+                continue
+            chosen.append(span)
+            used.update(range(span.i, span.j))
+        return sorted(chosen, key=lambda s: s.i)
+
+    # -- quantities -----------------------------------------------------------------------------
+
+    def _attach_quantities(self, spans: list[_Span], quantities: list[Quantity], words: list[str],
+                           taken: list[bool]) -> dict[int, Quantity]:
+        by_end = {q.end: q for q in quantities}
+        by_start = {q.start: q for q in quantities}
+        attached: dict[int, Quantity] = {}
+        used: set[int] = set()
+        for idx, span in enumerate(spans):
+            position, gap = span.i, 0
+            while True:
+                quantity = by_end.get(position)
+                if quantity is not None and id(quantity) not in used:
+                    attached[idx] = quantity
+                    used.add(id(quantity))
+                    break
+                if position == 0 or gap >= _MAX_GAP or taken[position - 1] \
+                        or not self._is_gap_word(words[position - 1]):
+                    break
+                position, gap = position - 1, gap + 1
+        for idx, span in enumerate(spans):
+            quantity = by_start.get(span.j)
+            if idx in attached or quantity is None or quantity.article or id(quantity) in used:
+                continue
+            after = words[quantity.end] if quantity.end < len(words) else ""
+            if words[span.j] == "x" or not after or after in _AFTER_QUANTITY_END:
+                attached[idx] = quantity
+                used.add(id(quantity))
+        return attached
+
+    def _is_gap_word(self, word: str) -> bool:
+        stemmed = stem(word)
+        return (word in ARTICLES or word in {"de", "del"} or stemmed in self._unit_stems
+                or stemmed in _SIZE_STEMS or stemmed in self._category_words)
+
+    # -- payment methods, categories ------------------------------------------------------------
+
+    def _payments(self, words: list[str]) -> tuple[str, ...]:
+        found: list[str] = []
+        for k, word in enumerate(words):
+            for phrase, family in _PAYMENT_PHRASES:
+                if tuple(words[k : k + len(phrase)]) == phrase:
+                    found.append(self._family_code.get(family, family))
+            code = self._payment_keys.get(word)
+            if code is None:
+                family = _family_of(word)
+                if family is not None:
+                    code = self._family_code.get(family, family)
+            if code is None and len(word) >= 6 and word.isalpha() and word not in COMMON_WORDS \
+                    and self._payment_keys:
+                hit = process.extractOne(word, tuple(self._payment_keys), scorer=fuzz.ratio, score_cutoff=85)
+                if hit is not None:
+                    code = self._payment_keys[hit[0]]
+            if code is not None:
+                found.append(code)
+        return tuple(dict.fromkeys(found))
+
+    def _categories(self, words: list[str], stems: list[str]) -> tuple[str, ...]:
+        spans = self._select(self._spans("category", self._category_index, words, stems))
+        return tuple(dict.fromkeys(self.categories[s.owners[0]] for s in spans))
+
+
+def _family_of(word: str) -> str | None:
+    for family, pattern in _PAYMENT_FAMILIES.items():
+        if pattern.match(word):
+            return family
+    return None
+
+
+def _distinctive_product_word(word: str, canonical: str, unit_stems: frozenset[str]) -> bool:
+    return (canonical not in unit_stems and word not in NUMBER_WORDS and not word.isdigit()
+            and word not in COMMON_WORDS and len(canonical) >= 3)
+
+
+def _has_distinctive(span_words: list[str], generic: frozenset[str]) -> bool:
+    return any(len(w) >= 4 and w not in generic and w not in COMMON_WORDS and w not in CONNECTORS
+               for w in span_words)

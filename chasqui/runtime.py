@@ -1,0 +1,112 @@
+"""Wiring: settings -> database -> tenants -> intent model -> conversation service.
+
+Used by the CLI and the web app. ``throwaway_runtime`` gives a private SQLite database holding
+just one tenant file, for ``simulate``, ``chat --tenant FILE`` and ``nlu ... --tenant FILE``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chasqui.config import Settings
+from chasqui.conversations.service import ConversationService
+from chasqui.db.models import Tenant
+from chasqui.db.session import init_db, make_engine, session_scope
+from chasqui.dialogue.engine import Brain, Engine
+from chasqui.domain import TenantSnapshot
+from chasqui.nlu.classifier import IntentModel
+from chasqui.nlu.registry import ensure_model
+from chasqui.tenants.io import get_tenant, import_tenant
+from chasqui.tenants.snapshot import load_snapshot
+
+DEMO_TENANT = Path(__file__).resolve().parent.parent / "tenants" / "dulce-lima.yaml"
+TENANT_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+Progress = Callable[[str], None]
+
+
+def is_tenant_file(value: str) -> bool:
+    return value.lower().endswith(TENANT_FILE_SUFFIXES)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: DbEngine
+    _model: IntentModel | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        return cls(settings=settings, db=make_engine(settings.database_url))
+
+    def session(self) -> contextmanager[Session]:  # type: ignore[valid-type]
+        return session_scope(self.db)
+
+    def init(self, progress: Progress | None = None) -> None:
+        init_db(self.db, self.settings)
+
+    def model(self, progress: Progress | None = None) -> IntentModel:
+        if self._model is None:
+            with self.session() as session:
+                self._model = ensure_model(session, progress)
+        return self._model
+
+    def reload_model(self) -> None:
+        self._model = None
+
+    def snapshot(self, session: Session, slug_or_id: str | int) -> TenantSnapshot:
+        tenant = get_tenant(session, slug_or_id)
+        return load_snapshot(session, tenant.id)
+
+    def service(self, session: Session, slug_or_id: str | int) -> ConversationService:
+        snapshot = self.snapshot(session, slug_or_id)
+        engine = Engine(snapshot, Brain.for_tenant(snapshot, self.model()))
+        return ConversationService(snapshot, engine)
+
+    def import_demo_if_empty(self) -> str | None:
+        with self.session() as session:
+            if session.scalar(select(func.count(Tenant.id))):
+                return None
+            if not DEMO_TENANT.exists():
+                return None
+            tenant = import_tenant(session, DEMO_TENANT, secret_key=self.settings.secret())
+            return tenant.slug
+
+
+@contextmanager
+def throwaway_runtime(tenant_file: str | Path, progress: Progress | None = None) -> Iterator[tuple[Runtime, str]]:
+    """A runtime on a private temporary SQLite database holding only ``tenant_file``."""
+    with tempfile.TemporaryDirectory(prefix="chasqui-") as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/chasqui.db", data_dir=Path(tmp), redis_url=None)
+        runtime = Runtime.from_settings(settings)
+        try:
+            runtime.init(progress)
+            with runtime.session() as session:
+                tenant = import_tenant(session, Path(tenant_file), secret_key=settings.secret())
+                slug = tenant.slug
+            yield runtime, slug
+        finally:
+            runtime.db.dispose()
+
+
+@contextmanager
+def open_runtime(settings: Settings, tenant: str | None, progress: Progress | None = None
+                 ) -> Iterator[tuple[Runtime, str | None]]:
+    """``--tenant FILE`` gives a throwaway runtime; a slug (or nothing) uses the configured DB."""
+    if tenant and is_tenant_file(tenant):
+        with throwaway_runtime(tenant, progress) as (runtime, slug):
+            yield runtime, slug
+        return
+    runtime = Runtime.from_settings(settings)
+    try:
+        runtime.init(progress)
+        yield runtime, tenant
+    finally:
+        runtime.db.dispose()

@@ -1,0 +1,428 @@
+"""The tenant file (``chasqui tenant import FILE``): pydantic models of tenant.example.yaml.
+
+``parse_tenant_data(dict)`` validates a whole file and raises ``TenantFileError`` listing every
+problem, one line each, as ``<path>: <message>`` (``catalog[3].price: not a decimal``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+class TenantFileError(ValueError):
+    """A tenant file cannot be used. ``problems`` holds one ``<path>: <message>`` line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# ------------------------------------------------------------------ scalar types
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise PydanticCustomError("decimal", "not a decimal")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int | float | str):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise PydanticCustomError("decimal", "not a decimal") from None
+    else:
+        raise PydanticCustomError("decimal", "not a decimal")
+    if not number.is_finite():
+        raise PydanticCustomError("decimal", "not a decimal")
+    return number
+
+
+def _money(value: Any) -> Decimal:
+    number = _to_decimal(value)
+    if number < 0:
+        raise PydanticCustomError("money", "must not be negative")
+    if number.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise PydanticCustomError("money", "at most 2 decimal places")
+    if number >= Decimal("10000000000"):
+        raise PydanticCustomError("money", "too large")
+    return number
+
+
+def _ratio(value: Any) -> Decimal:
+    number = _to_decimal(value)
+    if not Decimal(0) <= number <= Decimal(1):
+        raise PydanticCustomError("ratio", "must be between 0 and 1")
+    if number.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise PydanticCustomError("ratio", "at most 2 decimal places")
+    return number
+
+
+def _percent(value: Any) -> Decimal:
+    number = _to_decimal(value)
+    if not Decimal(0) < number <= Decimal(100):
+        raise PydanticCustomError("percent", "must be more than 0 and at most 100")
+    return number
+
+
+def _digits_text(value: Any) -> Any:
+    """YAML reads unquoted ids and phone numbers as integers: accept them as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _phone(value: str) -> str:
+    digits = value.strip().lstrip("+").replace(" ", "")
+    if not re.fullmatch(r"\d{8,15}", digits):
+        raise PydanticCustomError("phone", "not a phone number (E.164 digits, e.g. 51987654321)")
+    return digits
+
+
+def _code(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise PydanticCustomError("code", "use letters, digits, '.', '_' or '-' (at most 64)")
+    return value
+
+
+def _serialize_decimal(value: Decimal) -> str:
+    return str(value)
+
+
+Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(_serialize_decimal, return_type=str)]
+Ratio = Annotated[Decimal, BeforeValidator(_ratio), PlainSerializer(_serialize_decimal, return_type=str)]
+Percent = Annotated[Decimal, BeforeValidator(_percent), PlainSerializer(_serialize_decimal, return_type=str)]
+Phone = Annotated[str, BeforeValidator(_digits_text), AfterValidator(_phone)]
+Code = Annotated[str, BeforeValidator(_digits_text), AfterValidator(_code)]
+IdText = Annotated[str, BeforeValidator(_digits_text)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+# ------------------------------------------------------------------ sections
+
+
+class PaymentMethodEntry(_Model):
+    code: Code
+    name: Name
+    details: str = ""
+    enabled: bool = True
+
+
+class ZoneEntry(_Model):
+    name: Name
+    fee: Money
+    eta: str = Field(default="", max_length=100)
+
+
+class DeliverySection(_Model):
+    enabled: bool = False
+    pickup_address: str = ""
+    zones: list[ZoneEntry] = []
+    free_over: Money | None = None
+
+
+class BusinessSection(_Model):
+    name: Name
+    description: str = ""
+    country: str = Field(default="PE", pattern=r"^[A-Z]{2}$")
+    language: str = Field(default="es-PE", max_length=16)
+    timezone: str = "America/Lima"
+    currency: str = Field(default="PEN", pattern=r"^[A-Z]{3}$")
+    currency_symbol: str = Field(default="S/", max_length=8)
+    address: str = ""
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], str] = {}
+    payment_methods: list[PaymentMethodEntry] = []
+    delivery: DeliverySection = DeliverySection()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "unknown time zone {tz}", {"tz": repr(value)}) from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_ranges(cls, value: dict[str, str]) -> dict[str, str]:
+        for day, span in value.items():
+            if not HOURS_RE.fullmatch(span):
+                raise PydanticCustomError(
+                    "hours", "{day}: {span} is not a range like 09:00-20:00", {"day": day, "span": repr(span)}
+                )
+        return dict(sorted(value.items(), key=lambda item: WEEKDAYS.index(item[0])))
+
+
+class InterventionSection(_Model):
+    enabled: bool = True
+    timeout_seconds: int = Field(default=120, ge=30, le=600)
+    operator_numbers: list[Phone] = []
+
+
+class BotSection(_Model):
+    name: str = Field(default="Asistente", min_length=1, max_length=100)
+    personality: str = ""
+    greeting: str = ""
+    mode: str = Field(default="sales", pattern=r"^[a-z_]{1,32}$")
+    confidence_threshold: Ratio = Decimal("0.80")
+    context_messages: int = Field(default=5, ge=0, le=50)
+    escalation_keywords: list[str] = []
+    intervention: InterventionSection = InterventionSection()
+
+
+class ProductEntry(_Model):
+    sku: Code
+    name: Name
+    category: str = Field(default="", max_length=100)
+    price: Money
+    stock: int = Field(default=0, ge=0)
+    unit: str = Field(default="", max_length=100)
+    description: str = ""
+    aliases: list[str] = []
+    image_url: str | None = Field(default=None, max_length=1024)
+    active: bool = True
+
+
+class BuyXGetYRule(_Model):
+    type: Literal["buy_x_get_y"]
+    buy: int = Field(ge=2)
+    pay: int = Field(ge=0)
+
+
+class BundleRule(_Model):
+    type: Literal["bundle"]
+    skus: list[Code] = Field(min_length=2)
+    price: Money
+
+
+class PercentRule(_Model):
+    type: Literal["percent"]
+    percent: Percent
+
+
+Rule = Annotated[BuyXGetYRule | BundleRule | PercentRule, Field(discriminator="type")]
+RULE_TYPES = ("buy_x_get_y", "bundle", "percent")
+
+
+class PromotionEntry(_Model):
+    code: Code
+    name: Name
+    description: str = ""
+    sku: Code | None = None
+    rule: Rule
+    valid_from: date | None = None
+    valid_to: date | None = None
+    active: bool = True
+
+
+class NotificationsSection(_Model):
+    notify_sales: bool = True
+    notify_escalations: bool = True
+    numbers: list[Phone] = []
+
+
+class WhatsAppSection(_Model):
+    phone_number_id: IdText = Field(pattern=r"^\d{1,64}$")
+    display_phone_number: IdText = ""
+    waba_id: IdText = ""
+    access_token: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+
+
+def _template_variants(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+TemplateVariants = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_template_variants)]
+
+
+class TenantFile(_Model):
+    """A whole tenant file. ``slug`` is always set after validation (derived from the name)."""
+
+    slug: str | None = None
+    business: BusinessSection
+    bot: BotSection = BotSection()
+    catalog: list[ProductEntry] = []
+    promotions: list[PromotionEntry] = []
+    notifications: NotificationsSection = NotificationsSection()
+    whatsapp: WhatsAppSection | None = None
+    reply_templates: dict[str, TemplateVariants] = {}
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_shape(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 100 or not SLUG_RE.fullmatch(value)):
+            raise PydanticCustomError(
+                "slug", "use lower-case letters, digits and single dashes (e.g. dulce-lima)"
+            )
+        return value
+
+    @field_validator("reply_templates")
+    @classmethod
+    def _template_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key in value:
+            if not re.fullmatch(r"[a-z0-9_.]{1,100}", key):
+                raise PydanticCustomError(
+                    "template_key", "{key} is not a template key (a-z, 0-9, '_', '.')", {"key": repr(key)}
+                )
+        return value
+
+
+# ------------------------------------------------------------------ validation
+
+
+def slugify(text: str) -> str:
+    """``"Pastelería Dulce Lima"`` → ``"pasteleria-dulce-lima"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:100].rstrip("-") or "tenant"
+
+
+def format_path(loc: Iterable[Any]) -> str:
+    """``("catalog", 3, "price")`` → ``catalog[3].price``."""
+    path = ""
+    previous: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif previous == "rule" and part in RULE_TYPES:
+            pass  # the discriminator tag pydantic adds to the location
+        else:
+            path += f".{part}" if path else str(part)
+        previous = part
+    return path or "(file)"
+
+
+_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping (key: value)",
+    "model_type": "must be a mapping (key: value)",
+    "model_attributes_type": "must be a mapping (key: value)",
+    "date_type": "not a date (YYYY-MM-DD)",
+    "date_parsing": "not a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "not a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "not a date (YYYY-MM-DD)",
+    "union_tag_not_found": "needs a 'type' (one of: " + ", ".join(RULE_TYPES) + ")",
+    "string_too_short": "must not be empty",
+}
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag")
+        return f"unknown rule type {tag!r} (one of: {', '.join(RULE_TYPES)})"
+    if kind == "literal_error" and error["loc"][-1] == "[key]" and "hours" in error["loc"]:
+        return "unknown day (use " + ", ".join(WEEKDAYS) + ")"
+    if kind == "string_pattern_mismatch":
+        return "has the wrong format"
+    message = str(error["msg"])
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _loc(error: Any) -> tuple[Any, ...]:
+    loc = tuple(error["loc"])
+    # A wrong key of a mapping (e.g. a weekday) is reported at "[key]"; show "hours.xyz".
+    if loc and loc[-1] == "[key]":
+        loc = loc[:-1]
+    return loc
+
+
+def problems_from_validation(exc: ValidationError) -> list[str]:
+    lines: list[str] = []
+    for error in exc.errors(include_url=False):
+        line = f"{format_path(_loc(error))}: {_message(error)}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _duplicates(values: Sequence[str], path: str, field: str) -> list[str]:
+    seen: dict[str, int] = {}
+    problems: list[str] = []
+    for index, value in enumerate(values):
+        if value in seen:
+            problems.append(f"{path}[{index}].{field}: duplicate {value!r} (also {path}[{seen[value]}])")
+        else:
+            seen[value] = index
+    return problems
+
+
+def cross_check(tenant: TenantFile) -> list[str]:
+    """Checks across sections: unique keys, promotions that name existing products, dates."""
+    skus = [p.sku for p in tenant.catalog]
+    problems = _duplicates(skus, "catalog", "sku")
+    problems += _duplicates([m.code for m in tenant.business.payment_methods], "business.payment_methods", "code")
+    problems += _duplicates([z.name for z in tenant.business.delivery.zones], "business.delivery.zones", "name")
+    problems += _duplicates([p.code for p in tenant.promotions], "promotions", "code")
+    known = set(skus)
+    for index, promo in enumerate(tenant.promotions):
+        path = f"promotions[{index}]"
+        if promo.sku is not None and promo.sku not in known:
+            problems.append(f"{path}.sku: {promo.sku!r} is not in the catalog")
+        if isinstance(promo.rule, BuyXGetYRule):
+            if promo.rule.pay >= promo.rule.buy:
+                problems.append(f"{path}.rule.pay: must be less than buy")
+            if promo.sku is None:
+                problems.append(f"{path}.sku: required for a buy_x_get_y rule")
+        if isinstance(promo.rule, BundleRule):
+            for position, sku in enumerate(promo.rule.skus):
+                if sku not in known:
+                    problems.append(f"{path}.rule.skus[{position}]: {sku!r} is not in the catalog")
+        if promo.valid_from and promo.valid_to and promo.valid_from > promo.valid_to:
+            problems.append(f"{path}.valid_to: is before valid_from")
+    return problems
+
+
+def parse_tenant_data(data: Any) -> TenantFile:
+    """Validate the content of a tenant file (already parsed from YAML/JSON)."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise TenantFileError([f"(file): expected a mapping of sections (business, catalog, ...), got {kind}"])
+    try:
+        tenant = TenantFile.model_validate(data)
+    except ValidationError as exc:
+        raise TenantFileError(problems_from_validation(exc)) from None
+    problems = cross_check(tenant)
+    if problems:
+        raise TenantFileError(problems)
+    if tenant.slug is None:
+        tenant = tenant.model_copy(update={"slug": slugify(tenant.business.name)})
+    return tenant

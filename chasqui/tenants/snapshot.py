@@ -1,0 +1,185 @@
+"""Read a tenant from the database into the immutable ``chasqui.domain.TenantSnapshot``.
+
+Read-only; every query is filtered by the tenant's id.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chasqui import domain
+from chasqui.db.models import (
+    BotSettings,
+    BusinessSettings,
+    DeliveryZone,
+    NotificationSettings,
+    PaymentMethod,
+    Product,
+    Promotion,
+    ReplyTemplate,
+    Tenant,
+)
+
+
+class UnknownTenantError(LookupError):
+    """No tenant with that slug or id. The message is one line for the user."""
+
+    def __init__(self, key: str | int, known: list[str] | None = None) -> None:
+        self.key = key
+        message = f"unknown tenant {key!r}"
+        if known:
+            more = ", ..." if len(known) > 10 else ""
+            message += f" (known: {', '.join(known[:10])}{more})"
+        elif known is not None:
+            message += " (the database has no tenants yet: run `chasqui tenant import FILE`)"
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def get_tenant(session: Session, slug_or_id: str | int) -> Tenant:
+    """The tenant with this slug (or numeric id). Raises ``UnknownTenantError``."""
+    tenant: Tenant | None = None
+    if isinstance(slug_or_id, int) and not isinstance(slug_or_id, bool):
+        tenant = session.get(Tenant, slug_or_id)
+    else:
+        key = str(slug_or_id).strip()
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == key))
+        if tenant is None and key.isdigit():
+            tenant = session.get(Tenant, int(key))
+    if tenant is None:
+        known = list(session.scalars(select(Tenant.slug).order_by(Tenant.slug).limit(11)))
+        raise UnknownTenantError(slug_or_id, known)
+    return tenant
+
+
+def _rows(session: Session, model: Any, tenant_id: int, *order: Any) -> list[Any]:
+    return list(session.scalars(select(model).where(model.tenant_id == tenant_id).order_by(*order)))
+
+
+def _one(session: Session, model: Any, tenant_id: int) -> Any:
+    return session.scalar(select(model).where(model.tenant_id == tenant_id))
+
+
+def load_snapshot(session: Session, tenant_id_or_slug: str | int) -> domain.TenantSnapshot:
+    """Everything the engine needs to know about a tenant, as immutable domain objects."""
+    tenant = get_tenant(session, tenant_id_or_slug)
+    tid = tenant.id
+    return domain.TenantSnapshot(
+        id=tid,
+        slug=tenant.slug,
+        business=_business(tenant, _one(session, BusinessSettings, tid)),
+        bot=_bot(_one(session, BotSettings, tid)),
+        products=tuple(
+            _product(p) for p in _rows(session, Product, tid, Product.position, Product.id)
+        ),
+        payment_methods=tuple(
+            domain.PaymentMethod(code=m.code, name=m.name, details=m.details, enabled=m.enabled)
+            for m in _rows(session, PaymentMethod, tid, PaymentMethod.position, PaymentMethod.id)
+        ),
+        delivery_zones=tuple(
+            domain.DeliveryZone(name=z.name, fee=z.fee, eta=z.eta)
+            for z in _rows(session, DeliveryZone, tid, DeliveryZone.position, DeliveryZone.id)
+        ),
+        promotions=tuple(
+            _promotion(p) for p in _rows(session, Promotion, tid, Promotion.position, Promotion.id)
+        ),
+        notifications=_notifications(_one(session, NotificationSettings, tid)),
+        templates=_templates(session, tid),
+    )
+
+
+def _business(tenant: Tenant, row: BusinessSettings | None) -> domain.Business:
+    if row is None:
+        return domain.Business(name=tenant.name)
+    return domain.Business(
+        name=tenant.name,
+        description=row.description,
+        country=row.country,
+        language=row.language,
+        timezone=row.timezone,
+        currency=row.currency,
+        currency_symbol=row.currency_symbol,
+        address=row.address,
+        hours=dict(row.hours or {}),
+        delivery_enabled=row.delivery_enabled,
+        pickup_address=row.pickup_address,
+        free_delivery_over=row.free_delivery_over,
+    )
+
+
+def _bot(row: BotSettings | None) -> domain.BotConfig:
+    if row is None:
+        return domain.BotConfig()
+    return domain.BotConfig(
+        name=row.name,
+        personality=row.personality,
+        greeting=row.greeting,
+        mode=row.mode,
+        confidence_threshold=Decimal(row.confidence_threshold),
+        context_messages=row.context_messages,
+        escalation_keywords=tuple(row.escalation_keywords or ()),
+        intervention_enabled=row.intervention_enabled,
+        intervention_timeout_seconds=row.intervention_timeout_seconds,
+        operator_numbers=tuple(row.operator_numbers or ()),
+    )
+
+
+def _product(p: Product) -> domain.Product:
+    return domain.Product(
+        sku=p.sku,
+        name=p.name,
+        category=p.category,
+        price=p.price,
+        stock=p.stock,
+        unit=p.unit,
+        description=p.description,
+        aliases=tuple(p.aliases or ()),
+        image_url=p.image_url,
+        active=p.active,
+    )
+
+
+def _promotion(p: Promotion) -> domain.Promotion:
+    return domain.Promotion(
+        code=p.code,
+        name=p.name,
+        description=p.description,
+        sku=p.sku,
+        rule=dict(p.rule or {}),
+        valid_from=p.valid_from,
+        valid_to=p.valid_to,
+        active=p.active,
+    )
+
+
+def _notifications(row: NotificationSettings | None) -> domain.NotificationConfig:
+    if row is None:
+        return domain.NotificationConfig()
+    return domain.NotificationConfig(
+        notify_sales=row.notify_sales,
+        notify_escalations=row.notify_escalations,
+        numbers=tuple(row.numbers or ()),
+    )
+
+
+def _templates(session: Session, tenant_id: int) -> dict[str, tuple[str, ...]]:
+    query = (
+        select(ReplyTemplate.key, ReplyTemplate.text)
+        .where(ReplyTemplate.tenant_id == tenant_id)
+        .order_by(ReplyTemplate.key, ReplyTemplate.variant)
+    )
+    grouped: dict[str, list[str]] = {}
+    for key, text in session.execute(query):
+        grouped.setdefault(key, []).append(text)
+    return {key: tuple(texts) for key, texts in grouped.items()}
+
+
+def tenant_count(session: Session) -> int:
+    """How many tenants the database holds (``make run`` imports the demo when it is 0)."""
+    return int(session.scalar(select(func.count()).select_from(Tenant)) or 0)

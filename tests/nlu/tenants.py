@@ -1,0 +1,54 @@
+"""Catalogs for the NLU tests: the demo tenant (read from its YAML) and a made-up hardware store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from chasqui.domain import DeliveryZone, PaymentMethod, Product
+from chasqui.nlu.entities import CatalogMatcher
+
+DEMO_TENANT = Path(__file__).resolve().parents[2] / "tenants" / "dulce-lima.yaml"
+
+
+def _demo_yaml_path() -> Path:
+    return DEMO_TENANT
+
+
+def demo_matcher() -> CatalogMatcher:
+    data = yaml.safe_load(_demo_yaml_path().read_text(encoding="utf-8"))
+    products = [
+        Product(
+            sku=row["sku"], name=row["name"], category=row.get("category", ""),
+            price=Decimal(str(row.get("price", "0"))), stock=int(row.get("stock", 0)),
+            unit=row.get("unit", ""), aliases=tuple(row.get("aliases", ())),
+        )
+        for row in data["catalog"]
+    ]
+    business = data["business"]
+    methods = [PaymentMethod(code=m["code"], name=m["name"]) for m in business["payment_methods"]]
+    zones = [DeliveryZone(name=z["name"], fee=Decimal(str(z["fee"]))) for z in business["delivery"]["zones"]]
+    return CatalogMatcher(products, methods, zones)
+
+
+def hardware_matcher() -> CatalogMatcher:
+    def product(sku: str, name: str, category: str, unit: str = "unidad", aliases: tuple[str, ...] = ()):
+        return Product(sku=sku, name=name, category=category, price=Decimal("10"), stock=10, unit=unit,
+                       aliases=aliases)
+
+    products = [
+        product("MAR-UNA", "Martillo de uña", "Herramientas"),
+        product("MAR-GOM", "Martillo de goma", "Herramientas"),
+        product("CIN-AIS", "Cinta aislante", "Electricidad", "rollo"),
+        product("PIN-LAT", "Pintura látex blanco 1 gal", "Pinturas", "galón", ("latex blanco",)),
+        product("CLA-2", "Clavos de 2 pulgadas", "Ferretería", "caja x 100", ("clavos",)),
+        product("TAL-PER", "Taladro percutor", "Herramientas", aliases=("taladro",)),
+        product("FOC-LED", "Foco LED 9W", "Electricidad", aliases=("foco", "focos led")),
+        product("CEM-SOL", "Cemento Sol", "Construcción", "bolsa 42.5 kg", ("cemento",)),
+    ]
+    methods = [PaymentMethod("efectivo", "Efectivo"), PaymentMethod("interbank", "Depósito Interbank")]
+    zones = [DeliveryZone("Ate", Decimal("10")), DeliveryZone("San Juan de Lurigancho", Decimal("12")),
+             DeliveryZone("Santa Anita", Decimal("8"))]
+    return CatalogMatcher(products, methods, zones)
