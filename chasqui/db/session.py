@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -38,6 +39,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if not in_memory:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         options = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if in_memory:  # one shared connection, or every thread would see its own empty database
+            options["poolclass"] = StaticPool
     elif backend in ("mysql", "mariadb"):
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})

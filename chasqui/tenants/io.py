@@ -31,7 +31,7 @@ from chasqui.db.models import (
     Tenant,
 )
 from chasqui.tenants.schema import TenantFile, TenantFileError, parse_tenant_data
-from chasqui.tenants.snapshot import UnknownTenantError, get_tenant
+from chasqui.tenants.snapshot import UnknownTenantError, get_tenant, whatsapp_account
 
 DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "dialogue" / "templates.es.yaml"
 
@@ -65,9 +65,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
         except TypeError:
             continue
         if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -220,7 +218,9 @@ def _apply_tenant(tenant: Tenant, data: TenantFile, secret_key: str | None) -> N
             "access_token_encrypted": _secret(
                 tenant.access_token_encrypted, wa.access_token if wa else "", secret_key
             ),
-            "app_secret_encrypted": _secret(tenant.app_secret_encrypted, wa.app_secret if wa else "", secret_key),
+            "app_secret_encrypted": _secret(
+                tenant.app_secret_encrypted, wa.app_secret if wa else "", secret_key
+            ),
         },
     )
 
@@ -281,7 +281,10 @@ def _apply_collections(session: Session, tenant_id: int, data: TenantFile) -> No
         tenant_id,
         lambda r: r.code,
         (
-            (m.code, {"code": m.code, "name": m.name, "details": m.details, "enabled": m.enabled, "position": i})
+            (
+                m.code,
+                {"code": m.code, "name": m.name, "details": m.details, "enabled": m.enabled, "position": i},
+            )
             for i, m in enumerate(data.business.payment_methods)
         ),
     )
@@ -434,7 +437,9 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
             "personality": bot.personality or "",
             "greeting": bot.greeting or "",
             "mode": bot.mode or "sales",
-            "confidence_threshold": bot.confidence_threshold if bot.confidence_threshold is not None else "0.80",
+            "confidence_threshold": bot.confidence_threshold
+            if bot.confidence_threshold is not None
+            else "0.80",
             "context_messages": bot.context_messages if bot.context_messages is not None else 5,
             "escalation_keywords": list(bot.escalation_keywords or []),
             "intervention": {
@@ -487,19 +492,16 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
 
 
 def _export_whatsapp(tenant: Tenant, secret_key: str | None) -> dict[str, Any] | None:
-    if not tenant.phone_number_id:
+    account = whatsapp_account(tenant, secret_key)
+    if account is None:
         return None
-
-    def reveal(value: str | None) -> str:
-        return crypto.decrypt(value, secret_key) if value else ""
-
     return {
-        "phone_number_id": tenant.phone_number_id,
+        "phone_number_id": account.phone_number_id,
         "display_phone_number": tenant.display_phone_number or "",
         "waba_id": tenant.waba_id or "",
-        "access_token": reveal(tenant.access_token_encrypted),
-        "app_secret": reveal(tenant.app_secret_encrypted),
-        "verify_token": tenant.verify_token or "",
+        "access_token": account.access_token,
+        "app_secret": account.app_secret,
+        "verify_token": account.verify_token,
     }
 
 

@@ -5,13 +5,14 @@ Read-only; every query is filtered by the tenant's id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chasqui import domain
+from chasqui import crypto, domain
 from chasqui.db.models import (
     BotSettings,
     BusinessSettings,
@@ -75,9 +76,7 @@ def load_snapshot(session: Session, tenant_id_or_slug: str | int) -> domain.Tena
         slug=tenant.slug,
         business=_business(tenant, _one(session, BusinessSettings, tid)),
         bot=_bot(_one(session, BotSettings, tid)),
-        products=tuple(
-            _product(p) for p in _rows(session, Product, tid, Product.position, Product.id)
-        ),
+        products=tuple(_product(p) for p in _rows(session, Product, tid, Product.position, Product.id)),
         payment_methods=tuple(
             domain.PaymentMethod(code=m.code, name=m.name, details=m.details, enabled=m.enabled)
             for m in _rows(session, PaymentMethod, tid, PaymentMethod.position, PaymentMethod.id)
@@ -183,3 +182,39 @@ def _templates(session: Session, tenant_id: int) -> dict[str, tuple[str, ...]]:
 def tenant_count(session: Session) -> int:
     """How many tenants the database holds (``make run`` imports the demo when it is 0)."""
     return int(session.scalar(select(func.count()).select_from(Tenant)) or 0)
+
+
+@dataclass(frozen=True)
+class WhatsAppAccount:
+    """A tenant's WhatsApp Cloud API credentials, decrypted (never log this)."""
+
+    tenant_id: int
+    phone_number_id: str
+    access_token: str
+    app_secret: str
+    verify_token: str
+
+    def __repr__(self) -> str:
+        return f"WhatsAppAccount(tenant_id={self.tenant_id!r}, phone_number_id={self.phone_number_id!r})"
+
+
+def find_tenant_by_phone_number_id(session: Session, phone_number_id: str) -> Tenant | None:
+    """The tenant that owns this WhatsApp phone number id (webhook routing), or None."""
+    return session.scalar(select(Tenant).where(Tenant.phone_number_id == str(phone_number_id)))
+
+
+def whatsapp_account(tenant: Tenant, secret_key: str | None = None) -> WhatsAppAccount | None:
+    """The tenant's decrypted WhatsApp credentials; None when it has no WhatsApp number."""
+    if not tenant.phone_number_id:
+        return None
+
+    def reveal(value: str | None) -> str:
+        return crypto.decrypt(value, secret_key) if value else ""
+
+    return WhatsAppAccount(
+        tenant_id=tenant.id,
+        phone_number_id=tenant.phone_number_id,
+        access_token=reveal(tenant.access_token_encrypted),
+        app_secret=reveal(tenant.app_secret_encrypted),
+        verify_token=tenant.verify_token or "",
+    )

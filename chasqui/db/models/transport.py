@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, check_in, created_at, tenant_fk
 from chasqui.db.types import JSONType, LongText, UTCDateTime, utcnow
 
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")  # sending: claimed by a sender
 
 
 class OutboxMessage(Base):

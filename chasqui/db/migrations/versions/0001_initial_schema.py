@@ -776,7 +776,9 @@ def upgrade() -> None:
             sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
             nullable=True,
         ),
-        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name=op.f("ck_outbox_status")),
+        sa.CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed')", name=op.f("ck_outbox_status")
+        ),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
