@@ -249,10 +249,10 @@ def nlu_eval(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Evaluate the current model on a JSONL file of {"text", "intent"}."""
-    from chasqui.nlu.training import evaluate, read_jsonl
+    from chasqui.nlu.training import evaluate, read_samples
     from chasqui.runtime import open_runtime
 
-    samples = read_jsonl(file)
+    samples = read_samples(file)
     with open_runtime(settings(), tenant) as (runtime, slug):
         model = runtime.model(progress_line)
         report = evaluate(model, samples, matcher=_matcher_for(runtime, slug))

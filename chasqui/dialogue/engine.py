@@ -44,6 +44,7 @@ INFORMATIONAL = {
 FOLLOW_UP_INTENTS = {"consultar_precio", "consultar_disponibilidad", "consultar_delivery"}
 ESCALATING = {"solicitar_humano", "queja_reclamo"}
 MAX_LISTED = 8
+MAX_MESSAGE_CHARS = 320
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|otra|otro)\s+mas\b")
 _RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno)\s+menos\b")
 _PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
@@ -170,6 +171,7 @@ class Engine:
             self._fallback(turn)
             return d
         self._policy(turn)
+        d.replies = merge_replies(d.replies)
         return d
 
     # -- policy ----------------------------------------------------------------------------
@@ -495,7 +497,7 @@ class Engine:
         if not promos:
             turn.reply("promociones_ninguna", list=self.examples(turn))
             return
-        listing = "; ".join(f"{p.name}: {p.description}" if p.description else p.name for p in promos)
+        listing = "; ".join(f"{p.name} ({p.description.rstrip('. ')})" if p.description else p.name for p in promos)
         turn.reply("promociones", list=listing)
         skus = [p.sku for p in promos if p.sku] + [s for p in promos for s in p.rule.get("skus", [])]
         turn.remember_products([s for s in skus if self.tenant.product(s)])
@@ -564,7 +566,7 @@ class Engine:
                 continue
             turn.cart[sku] = have + take
             turn.memory["last_cart_sku"] = sku
-            added.append(f"{take} {product.name}")
+            added.append(f"{take} × {product.name}")
         turn.remember_products(touched)
         if added:
             turn.reply("agregado", items=join_es(added))
@@ -579,7 +581,7 @@ class Engine:
         turn.decision.replies[-1] += f" Total: {turn.money(priced.total)}{saving}."
 
     def cart_lines(self, turn: Turn, priced: PricedCart) -> str:
-        return join_es([f"{line.quantity} {line.name} ({turn.money(line.line_total)})" for line in priced.lines])
+        return join_es([f"{line.quantity} × {line.name} ({turn.money(line.line_total)})" for line in priced.lines])
 
     def h_ver_carrito(self, turn: Turn) -> None:
         priced = turn.priced()
@@ -848,6 +850,17 @@ class Engine:
         "problema_pago": h_problema_pago,
         "fuera_de_alcance": h_fuera_de_alcance,
     }
+
+
+def merge_replies(replies: list[str], limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Fewer, WhatsApp-sized bubbles: consecutive short replies are joined up to ``limit`` chars."""
+    merged: list[str] = []
+    for text in replies:
+        if merged and len(merged[-1]) + 1 + len(text) <= limit:
+            merged[-1] = f"{merged[-1]} {text}"
+        else:
+            merged.append(text)
+    return merged
 
 
 def _count(word: str) -> int:

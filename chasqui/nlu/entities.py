@@ -12,23 +12,32 @@ Matching works on normalized tokens folded by ``lexicon.stem`` (singular/plural,
 - typos are read with rapidfuzz, never for short or ordinary words ("que", "hay", "para");
 - the longest, then exact, then best-scoring span wins; a head word shared by several products
   ("empanadas") yields all of them as candidates;
-- a span that is just a category name ("tortas") is a category, not a product.
+- a span that is just a category name ("tortas") is a category, not a product;
+- zones compete with products for the same words, so a zone is never read as a product (nor
+  the other way round); words of zones and payment methods are never fuzzily read as products.
+Quantities ("2", "dos", "una docena", "media docena", "un par", "x3") attach to the product
+right after them, across articles, "de", unit words ("3 cajas de alfajores") and size words.
+Payment methods are the tenant's codes, found by code, name words and well-known Peruvian
+families ("te yapeé" -> yape, "transferí" -> the tenant's transfer method); a family the tenant
+does not offer comes back under the family's name, so the dialogue can say it is not accepted.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
 from chasqui.nlu.lexicon import (
     ARTICLES,
     COMMON_WORDS,
     CONNECTORS,
+    FUNCTION_WORDS,
     GEO_GENERIC,
     SIZE_WORDS,
     UNIT_WORDS,
@@ -47,21 +56,25 @@ _MODIFIER_LEADS = frozenset({"de", "del"})
 
 @dataclass(frozen=True)
 class ProductMention:
-    sku: str
-    candidates: tuple[str, ...]
-    quantity: int | None
-    score: float
-    start: int
+    """One product mentioned in the text."""
+
+    sku: str  # best match
+    candidates: tuple[str, ...]  # every sku the words could mean, best first ("empanadas": EMP-CAR, EMP-POL)
+    quantity: int | None  # written right before ("2 tortas", "media docena de") or after ("x3")
+    score: float  # 0..100: 100 = a name or alias exactly (any typo or partial name scores less)
+    start: int  # character span of the mention in the normalized text
     end: int
 
 
 @dataclass(frozen=True)
 class Entities:
-    products: tuple[ProductMention, ...] = ()
-    quantities: tuple[int, ...] = ()
-    payment_methods: tuple[str, ...] = ()
-    zones: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
+    """What a message says about the tenant's catalog, in text order."""
+
+    products: tuple[ProductMention, ...] = ()  # non-overlapping
+    quantities: tuple[int, ...] = ()  # every quantity; a bare "un"/"una" only when attached to a product
+    payment_methods: tuple[str, ...] = ()  # tenant method codes (or a known family: "yape", "plin", ...)
+    zones: tuple[str, ...] = ()  # delivery zone names, as the tenant wrote them
+    categories: tuple[str, ...] = ()  # catalog category names, as the tenant wrote them
 
     @property
     def skus(self) -> tuple[str, ...]:
@@ -85,12 +98,18 @@ _PAYMENT_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("al", "contado"), "efectivo"),
     (("link", "de", "pago"), "tarjeta"),
 )
+_PAYMENT_PHRASE_STARTS = frozenset(phrase[0] for phrase, _ in _PAYMENT_PHRASES)
+_PAYMENT_GENERIC = frozenset({"contra", "entrega", "pago", "pagos", "link", "cuenta", "corriente"})
 
 
 @dataclass(frozen=True)
 class _Form:
     key: tuple[str, ...]  # stemmed content words, in name order
     owner: int
+
+    @property
+    def bag(self) -> tuple[str, ...]:
+        return tuple(sorted(self.key))
 
 
 @dataclass(frozen=True)
@@ -110,8 +129,9 @@ class _Span:
 class _FormIndex:
     """Forms of one kind of thing (products, zones, categories) and their vocabulary."""
 
-    def __init__(self, forms: Iterable[_Form], fuzzy_min_len: int, blocked: frozenset[str]) -> None:
+    def __init__(self, forms: Iterable[_Form], *, fuzzy_min_len: int, blocked: frozenset[str]) -> None:
         self.forms = tuple(dict.fromkeys(f for f in forms if f.key))
+        self._bags = tuple(f.bag for f in self.forms)
         self.by_token: dict[str, set[int]] = {}
         for fid, form in enumerate(self.forms):
             for token in form.key:
@@ -136,11 +156,11 @@ class _FormIndex:
             return self._cache[stemmed]
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.clear()
-        cutoff = 88.0 if len(stemmed) <= 4 else 80.0
-        found = process.extractOne(stemmed, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+        max_edits = 1 if len(stemmed) <= 6 else 2
+        found = process.extractOne(stemmed, self.vocab, scorer=OSA.distance, score_cutoff=max_edits)
         result = None
-        if found is not None and abs(len(found[0]) - len(stemmed)) <= 2:
-            result = (found[0], found[1] / 100.0)
+        if found is not None:
+            result = (found[0], 1.0 - found[1] / max(len(found[0]), len(stemmed)))
         self._cache[stemmed] = result
         return result
 
@@ -153,10 +173,10 @@ class _FormIndex:
             if not ids:
                 return []
         out = []
-        wanted = Counter(content)
+        wanted = tuple(sorted(content))
         for fid in sorted(ids or ()):
             form = self.forms[fid]
-            if Counter(form.key) == wanted:
+            if self._bags[fid] == wanted:
                 out.append((form, True, 1.0))
             elif len(content) < len(form.key) and _is_subsequence(content, form.key):
                 out.append((form, False, len(content) / len(form.key)))
@@ -201,7 +221,7 @@ class CatalogMatcher:
         self._category_keys = frozenset(tuple(sorted(name_key(c))) for c in self.categories)
         zone_forms = list(self._zone_forms())
         zone_words = frozenset(t for f in zone_forms for t in f.key)
-        self._payment_keys = self._build_payment_keys()
+        self._payment_keys, self._family_code = _payment_index(self.payment_methods)
         payment_words = frozenset(self._payment_keys)
         product_forms = [
             _Form(name_key(text), idx)
@@ -209,10 +229,11 @@ class CatalogMatcher:
             for text in (product.name, *product.aliases)
         ]
         product_words = frozenset(t for f in product_forms for t in f.key)
-        self._product_index = _FormIndex(product_forms, 4, zone_words | payment_words)
-        self._zone_index = _FormIndex(zone_forms, 5, product_words | payment_words)
+        self._product_index = _FormIndex(product_forms, fuzzy_min_len=4, blocked=zone_words | payment_words)
+        self._zone_index = _FormIndex(zone_forms, fuzzy_min_len=5, blocked=product_words | payment_words)
         self._category_index = _FormIndex(
-            (_Form(name_key(c), idx) for idx, c in enumerate(self.categories)), 6, zone_words | payment_words
+            (_Form(name_key(c), idx) for idx, c in enumerate(self.categories)),
+            fuzzy_min_len=6, blocked=zone_words | payment_words,
         )
         unit_words = {words[0] for words in (normalize(p.unit).split() for p in self.products) if words}
         self._unit_stems = _UNIT_STEMS | frozenset(stem(w) for w in unit_words if w.isalpha())
@@ -284,20 +305,6 @@ class CatalogMatcher:
             if len(words) >= 3:  # "san juan de lurigancho" -> "sjl"
                 yield _Form(("".join(w[0] for w in words),), idx)
 
-    def _build_payment_keys(self) -> dict[str, str]:
-        keys: dict[str, str] = {}
-        self._family_code: dict[str, str] = {}
-        for method in self.payment_methods:
-            words = normalize(method.code.replace("_", " ")).split() + normalize(method.name).split()
-            for word in words:
-                family = _family_of(word)
-                if family is not None:
-                    self._family_code.setdefault(family, method.code)
-                if len(word) >= 3 and word not in COMMON_WORDS and word not in CONNECTORS \
-                        and not word.isdigit() and word not in {"contra", "entrega"}:
-                    keys.setdefault(word, method.code)
-        return keys
-
     # -- spans ----------------------------------------------------------------------------------
 
     def _spans(self, kind: str, index: _FormIndex, words: list[str], stems: list[str]) -> list[_Span]:
@@ -341,8 +348,8 @@ class CatalogMatcher:
                     continue
                 if starts_with_number and not _is_slice(content, form.key):
                     continue
-            elif starts_with_number and len(content) == 1:
-                continue
+            elif len(content) == 1 and (starts_with_number or words[i] in FUNCTION_WORDS):
+                continue  # "tres" alone is a number; a product called "Té" is not every "te"
             score = 100.0 * sim if exact else 100.0 * sim * (0.6 + 0.3 * coverage)
             previous_best = best.get(form.owner)
             if previous_best is None or (exact, score) > previous_best:
@@ -402,7 +409,8 @@ class CatalogMatcher:
             if idx in attached or quantity is None or quantity.article or id(quantity) in used:
                 continue
             after = words[quantity.end] if quantity.end < len(words) else ""
-            if words[span.j] == "x" or not after or after in _AFTER_QUANTITY_END:
+            if words[span.j] == "x" or not after or after in _AFTER_QUANTITY_END \
+                    or stem(after) in self._unit_stems:
                 attached[idx] = quantity
                 used.add(id(quantity))
         return attached
@@ -417,9 +425,10 @@ class CatalogMatcher:
     def _payments(self, words: list[str]) -> tuple[str, ...]:
         found: list[str] = []
         for k, word in enumerate(words):
-            for phrase, family in _PAYMENT_PHRASES:
-                if tuple(words[k : k + len(phrase)]) == phrase:
-                    found.append(self._family_code.get(family, family))
+            if word in _PAYMENT_PHRASE_STARTS:
+                for phrase, family in _PAYMENT_PHRASES:
+                    if tuple(words[k : k + len(phrase)]) == phrase:
+                        found.append(self._family_code.get(family, family))
             code = self._payment_keys.get(word)
             if code is None:
                 family = _family_of(word)
@@ -439,6 +448,23 @@ class CatalogMatcher:
         return tuple(dict.fromkeys(self.categories[s.owners[0]] for s in spans))
 
 
+def _payment_index(methods: Sequence[PaymentMethod]) -> tuple[dict[str, str], dict[str, str]]:
+    """(word of a method's code/name -> code, payment family -> code of the tenant method in it)."""
+    keys: dict[str, str] = {}
+    family_code: dict[str, str] = {}
+    for method in methods:
+        words = normalize(method.code.replace("_", " ")).split() + normalize(method.name).split()
+        for word in words:
+            family = _family_of(word)
+            if family is not None:
+                family_code.setdefault(family, method.code)
+            if len(word) >= 3 and word not in COMMON_WORDS and word not in CONNECTORS \
+                    and not word.isdigit() and word not in _PAYMENT_GENERIC:
+                keys.setdefault(word, method.code)
+    return keys, family_code
+
+
+@lru_cache(maxsize=4096)
 def _family_of(word: str) -> str | None:
     for family, pattern in _PAYMENT_FAMILIES.items():
         if pattern.match(word):

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 CONNECTORS = frozenset({"de", "del", "a", "al", "la", "el", "los", "las", "con", "en", "e"})
 """Words that may sit inside a multi-word name ("torta de chocolate", "suspiro a la limena")."""
 
 ARTICLES = frozenset({"el", "la", "los", "las", "lo", "esa", "ese", "esos", "esas", "esta", "este", "estos",
                       "estas", "mi", "mis", "tu", "tus", "su", "sus"})
 
+FUNCTION_WORDS = CONNECTORS | ARTICLES | _words("""
+te me se le lo nos que y o u un una uno si no ya mas por para sin ni pues tu yo
+""")
+"""Words too common to be a product on their own, even when a catalog names one that way."""
+
 # Ordinary words (normalized) that must never be fuzzily read as a catalog name.
-COMMON_WORDS = frozenset("""
+COMMON_WORDS = _words("""
 a al algo alguien alguna alguno algunos alla alli aqui aca ahi ahora aun asi ayer ante antes apenas
 bien bueno buena buenas buenos bastante cada casa caso claro como con contra cual cuales cuando cuanto
 cuanta cuantos cuantas cuesta cuestan costo costaria cobran cobra de del desde donde dos durante el
@@ -45,24 +55,24 @@ otra otro mas menos cero solo sola juntos junto cosa cosas algo nada todo
 qmark exclam emo emo_pos emo_neg url zprod jaja
 como cuando donde quien cual
 hacer hago haces hace haria podria puedo puede pueden podemos podrias sabe sabes saber
-esto eso aquello aquel aquella
-""".split())
+esto eso aquello aquel aquella carrito carro canasta
+""")
 
-UNIT_WORDS = frozenset("""
+UNIT_WORDS = _words("""
 caja vaso jarra unidad porcion pedazo tajada trozo bolsa paquete kilo kg gr gramo litro lt ml botella
 plato tarro lata galon gal metro mt rollo taza copa pieza juego set pack docena bandeja molde tubo
 frasco sobre saco bolsita cajita vasito ciento millar
-""".split())
+""")
 
-SIZE_WORDS = frozenset("""
+SIZE_WORDS = _words("""
 grande grandes chico chica chicos chicas pequeno pequena pequenos pequenas mediano mediana medianos
 medianas familiar familiares personal personales entero entera enteros enteras mas extra
-""".split())
+""")
 
-GEO_GENERIC = frozenset("""
+GEO_GENERIC = _words("""
 san santa santo villa cercado lima distrito zona norte sur este oeste centro alto alta bajo baja nuevo
 nueva nuevos viejo puente puerto playa
-""".split())
+""")
 
 ZONE_ABBREVIATIONS = {"sn": "san", "stgo": "santiago", "smp": "smp", "sjl": "sjl", "sjm": "sjm"}
 

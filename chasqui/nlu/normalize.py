@@ -16,6 +16,8 @@ import emoji
 
 MAX_INPUT_CHARS = 1000
 """Longer texts are cut to this many characters before anything else (WhatsApp chat lines are short)."""
+MAX_OUTPUT_CHARS = 2000
+MAX_REPEATS = 3
 
 PRODUCT_TOKEN = "zprod"
 """Token that stands for a product mention (``<prod>`` in training data, ``abstract()`` at run time)."""
@@ -26,19 +28,20 @@ EMO_POS, EMO_NEG, EMO_OTHER = "emo_pos", "emo_neg", "emo"
 _PLACEHOLDER_RE = re.compile(r"<\s*prod\s*>", re.IGNORECASE)
 
 # Emoji sentiment: an explicit map for the frequent ones, then keywords of the emoji's English name.
-_POS_EMOJI = set("😀😃😄😁😆😊🙂😉😍🥰😘😗😙😚☺🤗👍👌🙏👏🙌💪🎉🎊✨⭐🌟💯✅😋😎🤩🥳😇💕💖💗💓💞💘❤🧡💛💚💙💜🤍🤎🖤😂🤣😅")
+_POS_EMOJI = set("😀😃😄😁😆😊🙂😉😍🥰😘😗😙😚☺🤗👍👌🙏👏🙌💪🎉🎊✨⭐🌟💯✅😋😎🤩🥳😇")
+_POS_EMOJI |= set("💕💖💗💓💞💘❤🧡💛💚💙💜🤍🤎🖤😂🤣😅")
 _NEG_EMOJI = set("😡😠🤬😤😞😢😭😩😫😔😟🙁☹😣😖😒🙄👎💔😑😐😕😧😦😨😰😱🤮🤢🖕❌⚠😬")
 _POS_WORDS = ("smil", "grin", "heart", "thumbs_up", "folded_hands", "clap", "party", "kiss", "hug",
               "ok_hand", "sparkl", "star", "wink", "joy", "check_mark", "muscle", "raising_hands")
 _NEG_WORDS = ("angry", "pout", "enraged", "thumbs_down", "cry", "disappoint", "broken_heart", "unamused",
               "rolling_eyes", "weary", "tired", "pensive", "frown", "persever", "confound", "symbols_on",
-              "middle_finger", "nause", "vomit", "steam", "worried", "anguish", "fear", "scream", "cross_mark")
+              "middle_finger", "nause", "vomit", "steam", "worried", "anguish", "fear", "scream",
+              "cross_mark")
 
 # ":)" style emoticons, matched on the lowercased text before punctuation is dropped.
 _EMOTICON_RE = re.compile(r"(?<![\w/:])(?::|;|=)-?(?:\)+|d\b|p\b|\*|\(+|/(?!/)|\|)|<3|(?<!\w)xd+\b")
 _EMOTICON_NEG_CHARS = ("(", "/", "|")
 
-_SPACE_RE = re.compile(r"\s+")
 _QMARK_RE = re.compile(r"\?+")
 _EXCLAM_RE = re.compile(r"!+")
 # Keep word characters; keep "." "," ":" only between digits ("7.50", "10:30", "1,000").
@@ -75,9 +78,9 @@ _SPELLING: dict[str, str] = {
     "salu2": "saludos", "toy": "estoy", "tas": "estas", "sta": "esta", "mñn": "manana",
     "mna": "manana", "hoi": "hoy", "oy": "hoy", "ps": "pues", "pe": "pues",
     "nd": "nada", "tdo": "todo", "tods": "todos", "ok": "ok", "oki": "ok", "okis": "ok",
-    "okey": "ok", "okay": "ok", "oka": "ok", "okk": "ok", "dale": "dale", "sip": "si", 
+    "okey": "ok", "okay": "ok", "oka": "ok", "okk": "ok", "dale": "dale", "sip": "si",
     "nop": "no", "nel": "no", "xd": EMO_POS, "info": "informacion",
-    "xfis": "por favor", "cel": "celular", "nro": "numero", "num": "numero", 
+    "xfis": "por favor", "cel": "celular", "nro": "numero", "num": "numero",
 }
 # Multi-token fixes on the token list (before the single-token map).
 _PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -88,13 +91,14 @@ _PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("x", "fis"), ("por", "favor")),
     (("no", "ma"), ("no", "mas")),
 )
+_PHRASE_STARTS = frozenset(source[0] for source, _ in _PHRASES)
 
 
 def normalize(text: str) -> str:
     """Return the normalized form of ``text`` (never raises; ``""`` for anything unusable)."""
     try:
         return _normalize(text)
-    except Exception:  # pragma: no cover - defensive: the function must be total
+    except Exception:  # pragma: no cover - defensive: the message pipeline must never stop here
         return ""
 
 
@@ -122,7 +126,22 @@ def _normalize(text: str) -> str:
     tokens: list[str] = []
     for raw in text.split():
         tokens.extend(_fix_token(raw))
-    return " ".join(_apply_phrases(tokens))
+    out = " ".join(_limit_repeats(_apply_phrases(tokens)))
+    if len(out) > MAX_OUTPUT_CHARS:
+        out = out[: out.rfind(" ", 0, MAX_OUTPUT_CHARS + 1)].rstrip() if " " in out[:MAX_OUTPUT_CHARS] \
+            else out[:MAX_OUTPUT_CHARS]
+    return out
+
+
+def _limit_repeats(tokens: list[str]) -> list[str]:
+    """At most ``MAX_REPEATS`` equal tokens in a row ("😡😡😡😡😡" -> three ``emo_neg``)."""
+    out: list[str] = []
+    run = 0
+    for token in tokens:
+        run = run + 1 if out and out[-1] == token else 1
+        if run <= MAX_REPEATS:
+            out.append(token)
+    return out
 
 
 def _strip_accents(text: str) -> str:
@@ -185,20 +204,25 @@ def collapse_elongation(word: str) -> str:
 
 def _apply_phrases(tokens: list[str]) -> list[str]:
     out: list[str] = []
-    i = 0
-    n = len(tokens)
+    i, n = 0, len(tokens)
     while i < n:
-        for source, target in _PHRASES:
-            k = len(source)
-            if tuple(tokens[i : i + k]) == source:
-                out.extend(target)
-                i += k
-                break
-        else:
-            token = tokens[i]
-            if token == "x":  # "x la tarde" -> "por la tarde"; "x 3" keeps the multiplier
-                nxt = tokens[i + 1] if i + 1 < n else ""
-                token = "x" if (not nxt or nxt.isdigit()) else "por"
-            out.append(token)
-            i += 1
+        token = tokens[i]
+        target = _phrase_at(tokens, i) if token in _PHRASE_STARTS else None
+        if target is not None:
+            source, replacement = target
+            out.extend(replacement)
+            i += len(source)
+            continue
+        if token == "x":  # "x la tarde" -> "por la tarde"; "x 3" keeps the multiplier
+            nxt = tokens[i + 1] if i + 1 < n else ""
+            token = "x" if (not nxt or nxt.isdigit()) else "por"
+        out.append(token)
+        i += 1
     return out
+
+
+def _phrase_at(tokens: list[str], i: int) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    for source, replacement in _PHRASES:
+        if tuple(tokens[i : i + len(source)]) == source:
+            return source, replacement
+    return None

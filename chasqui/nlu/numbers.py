@@ -28,7 +28,7 @@ _ARTICLE_ONE = frozenset({"un", "una"})
 _DOZEN = frozenset({"docena", "docenas"})
 # A number followed by one of these is money, time or a measure, not a count of items.
 _NOT_A_COUNT_AFTER = frozenset({"sol", "soles", "luca", "lucas", "pm", "am", "hr", "hrs", "hora", "horas",
-                                "min", "minuto", "minutos", "dolares", "dolar", "porciento", "am", "pm"})
+                                "min", "minuto", "minutos", "dolares", "dolar", "porciento"})
 _NOT_A_COUNT_BEFORE = frozenset({"s", "sl", "numero", "celular", "nro"})
 _TIME_ARTICLES = frozenset({"la", "las"})
 _TIME_PREPOSITIONS = frozenset({"a", "desde", "hasta", "entre", "de"})

@@ -1,24 +1,28 @@
-"""Catalogs for the NLU tests: the demo tenant (read from its YAML) and a made-up hardware store."""
+"""NLU fixtures: the demo tenant's matcher (read from its YAML), a made-up hardware store's, and
+the model trained on the seed data.
+
+The seed model is trained once per session; its bytes are kept in pytest's cache under the
+hash of the data and of the training code, so later runs load it instead of training again.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import yaml
 
 from chasqui.domain import DeliveryZone, PaymentMethod, Product
+from chasqui.nlu.classifier import IntentModel, train_model
 from chasqui.nlu.entities import CatalogMatcher
+from chasqui.nlu.training import data_hash, load_training_data
 
 DEMO_TENANT = Path(__file__).resolve().parents[2] / "tenants" / "dulce-lima.yaml"
 
 
-def _demo_yaml_path() -> Path:
-    return DEMO_TENANT
-
-
 def demo_matcher() -> CatalogMatcher:
-    data = yaml.safe_load(_demo_yaml_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(DEMO_TENANT.read_text(encoding="utf-8"))
     products = [
         Product(
             sku=row["sku"], name=row["name"], category=row.get("category", ""),
@@ -52,3 +56,28 @@ def hardware_matcher() -> CatalogMatcher:
     zones = [DeliveryZone("Ate", Decimal("10")), DeliveryZone("San Juan de Lurigancho", Decimal("12")),
              DeliveryZone("Santa Anita", Decimal("8"))]
     return CatalogMatcher(products, methods, zones)
+
+
+@pytest.fixture(scope="session")
+def demo() -> CatalogMatcher:
+    return demo_matcher()
+
+
+@pytest.fixture(scope="session")
+def hardware() -> CatalogMatcher:
+    return hardware_matcher()
+
+
+@pytest.fixture(scope="session")
+def seed_model(pytestconfig: pytest.Config) -> IntentModel:
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
+    path = cache.mkdir("chasqui-nlu") / f"intent-{data_hash()}.bin" if cache is not None else None
+    if path is not None and path.exists():
+        try:
+            return IntentModel.from_bytes(path.read_bytes())
+        except ValueError:
+            path.unlink()
+    model = train_model(load_training_data())
+    if path is not None:
+        path.write_bytes(model.to_bytes())
+    return model

@@ -1,0 +1,134 @@
+"""Panel users: creation, password hashing (argon2) and verification.
+
+Roles: ``superadmin`` (the platform; ``users.is_superadmin``, no tenant) and, per tenant through a
+membership, ``owner``, ``admin`` and ``agent``. Passwords are stored as argon2id hashes; a legacy
+unsalted SHA-256 hex hash (imported from the old system) is accepted once and upgraded to argon2
+on the first successful login.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chasqui.db.models import ROLES as TENANT_ROLES
+from chasqui.db.models import Membership, Tenant, User
+
+SUPERADMIN = "superadmin"
+ROLES = (SUPERADMIN, *TENANT_ROLES)
+MIN_PASSWORD_LENGTH = 8
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+_LEGACY_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the e-mail is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def generate_password() -> str:
+    """A random one-time password (about 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def create_user(
+    session: Session, email: str, password: str, role: str, tenant_slug: str | None = None, *, name: str = ""
+) -> User:
+    """Create a panel user; ``ValueError`` with a one-line message for any mistake."""
+    email = normalize_email(email)
+    if not EMAIL_RE.fullmatch(email) or len(email) > 255:
+        raise ValueError(f"not a valid e-mail address: {email!r}")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise ValueError(f"a user {email} already exists")
+    tenant = None
+    if role == SUPERADMIN:
+        if tenant_slug:
+            raise ValueError("a superadmin belongs to no tenant: leave out --tenant")
+    else:
+        if not tenant_slug:
+            raise ValueError(f"role {role} needs a tenant: add --tenant SLUG")
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        if tenant is None:
+            raise ValueError(f"unknown tenant {tenant_slug!r}")
+    now = datetime.now(UTC)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        is_superadmin=role == SUPERADMIN,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    if tenant is not None:
+        session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=role, created_at=now))
+        session.flush()
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Check ``password``; upgrades a legacy SHA-256 or outdated argon2 hash in place on success."""
+    stored = user.password_hash or ""
+    if _LEGACY_SHA256.fullmatch(stored):
+        digest = hashlib.sha256(password.encode("utf-8")).hexdigest()
+        if not hmac.compare_digest(digest, stored):
+            return False
+        user.password_hash = hash_password(password)
+        return True
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    return True
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same work whether or not the e-mail exists)."""
+    user = session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    return user if verify_password(user, password) else None
+
+
+def user_tenants(session: Session, user: User) -> list[tuple[Tenant, str]]:
+    """The tenants a user may see, with the role (superadmin: every tenant)."""
+    if user.is_superadmin:
+        return [(t, SUPERADMIN) for t in session.scalars(select(Tenant).order_by(Tenant.name))]
+    rows = session.execute(
+        select(Tenant, Membership.role)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Tenant.name)
+    )
+    return [(tenant, role) for tenant, role in rows]
+
+
+def password_fingerprint(user: User) -> str:
+    """Changes whenever the password changes: stored in the session to end old sessions."""
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""The web application: panel, REST API and WhatsApp webhook."""

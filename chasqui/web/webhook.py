@@ -1,0 +1,80 @@
+"""``/webhook``: Meta's verification handshake and the WhatsApp notifications (CONTRACT §7).
+
+The POST handler reads at most ``MAX_BODY_BYTES`` of raw bytes, hands them to
+``chasqui.whatsapp.ingest`` (signature check + one transaction) in a worker thread, answers, and
+only then signals the worker for the conversations that got new messages.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from chasqui.db.models import Tenant
+from chasqui.whatsapp.ingest import ingest
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _verify_token_known(request: Request, token: str) -> bool:
+    runtime = request.app.state.chasqui.runtime
+    with runtime.session() as session:
+        return session.scalar(select(Tenant.id).where(Tenant.verify_token == token).limit(1)) is not None
+
+
+@router.get("/webhook")
+async def verify_subscription(request: Request) -> Response:
+    params = request.query_params
+    mode, token, challenge = (
+        params.get("hub.mode"),
+        params.get("hub.verify_token"),
+        params.get("hub.challenge"),
+    )
+    if (
+        mode == "subscribe"
+        and token
+        and challenge is not None
+        and await run_in_threadpool(_verify_token_known, request, token)
+    ):
+        return PlainTextResponse(challenge)
+    return PlainTextResponse("forbidden", status_code=403)
+
+
+@router.post("/webhook")
+async def receive(request: Request) -> Response:
+    state = request.app.state.chasqui
+    try:
+        raw = await read_limited(request)
+    except BodyTooLarge:
+        return PlainTextResponse("payload too large", status_code=413)
+    result = await run_in_threadpool(ingest, state.runtime, raw, request.headers.get("x-hub-signature-256"))
+    if result.status != 200:
+        return PlainTextResponse(result.detail, status_code=result.status)
+    for conversation_id in result.conversations:
+        state.queue.signal(conversation_id)
+    return PlainTextResponse("ok")

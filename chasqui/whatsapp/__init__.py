@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: webhook signatures, typed payloads and the Graph API client."""

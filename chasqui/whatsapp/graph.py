@@ -1,0 +1,211 @@
+"""Graph API client (WhatsApp Cloud API): one choke point for HTTP, errors mapped from Meta's codes.
+
+``GraphClient.send_text`` POSTs to ``{graph_api_url}/{version}/{phone_number_id}/messages`` with the
+tenant's access token and returns the new message's ``wamid``. Failures raise ``GraphError`` whose
+``transient`` flag tells the outbox whether a retry can help (rate limits, 5xx, network) or not
+(re-engagement window closed, bad number, bad token, ...), and ``retry_after`` carries Meta's hint.
+Never call this inside a database transaction.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+# Meta error codes a later retry can fix: rate limits, throttling, temporary outages.
+TRANSIENT_CODES = frozenset(
+    {
+        1,  # API unknown / possible server error
+        2,  # API service temporarily unavailable
+        4,  # application request limit reached
+        17,  # user request limit reached
+        32,  # page request limit reached
+        613,  # calls to this API have exceeded the rate limit
+        80007,  # WhatsApp Business Account rate limit
+        130429,  # Cloud API throughput rate limit
+        131000,  # something went wrong (generic, retryable)
+        131016,  # service unavailable
+        131048,  # spam rate limit
+        131056,  # pair rate limit: too many messages to the same number
+        131057,  # account in maintenance mode
+        133004,  # server temporarily unavailable
+    }
+)
+# Meta error codes that a retry will not fix (listed for readers; any 4xx not above is permanent).
+PERMANENT_CODES = frozenset(
+    {
+        0,
+        3,
+        10,
+        100,
+        190,
+        368,
+        130472,
+        131005,
+        131008,
+        131009,
+        131021,
+        131026,
+        131030,
+        131031,
+        131037,
+        131042,
+        131045,
+        131047,
+        131049,
+        131051,
+        131052,
+        131053,
+        132000,
+        132001,
+        132005,
+        132007,
+        132012,
+        132015,
+        132016,
+        133000,
+        133010,
+        135000,
+    }
+)
+
+
+class GraphError(Exception):
+    """A failed Graph API call. ``transient``: a retry later may succeed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        status: int | None = None,
+        code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        where = " ".join(
+            p
+            for p in (
+                f"HTTP {self.status}" if self.status else "",
+                f"code {self.code}" if self.code is not None else "",
+            )
+            if p
+        )
+        return f"{where}: {self.args[0]}" if where else str(self.args[0])
+
+
+def is_transient(status: int | None, code: int | None) -> bool:
+    """Transient: network failure, 429, 5xx or a retryable Meta code; a known permanent code wins."""
+    if code is not None and code in TRANSIENT_CODES:
+        return True
+    if code is not None and code in PERMANENT_CODES:
+        return False
+    return status is None or status == 429 or status >= 500
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _error_fields(response: httpx.Response) -> tuple[int | None, str]:
+    try:
+        data = response.json()
+    except ValueError:
+        return None, response.text[:300] or response.reason_phrase
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return None, str(data)[:300]
+    code = error.get("code")
+    message = str(error.get("message") or error.get("type") or "error")
+    details = (
+        (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+    )
+    if details:
+        message = f"{message} ({details})"
+    return (code if isinstance(code, int) else None), message[:500]
+
+
+class GraphClient:
+    """A thin synchronous client; build one per process and close it on shutdown."""
+
+    def __init__(
+        self,
+        base_url: str,
+        version: str,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.version = version.strip("/")
+        self._http = httpx.Client(timeout=timeout, transport=transport, headers={"User-Agent": "chasqui/0.1"})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def messages_url(self, phone_number_id: str) -> str:
+        return f"{self.base_url}/{self.version}/{phone_number_id}/messages"
+
+    def send_text(
+        self, phone_number_id: str, token: str, to: str, body: str, *, preview_url: bool = False
+    ) -> str:
+        """Send a text message; returns its ``wamid``."""
+        return self.send_message(
+            phone_number_id, token, to, {"type": "text", "text": {"body": body, "preview_url": preview_url}}
+        )
+
+    def send_message(self, phone_number_id: str, token: str, to: str, message: dict[str, Any]) -> str:
+        """Send any message object (``{"type": ..., <type>: {...}}``); returns its ``wamid``."""
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+        data = self._request("POST", self.messages_url(phone_number_id), token, payload)
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            return str(messages[0].get("id") or "")
+        return ""
+
+    def _request(self, method: str, url: str, token: str, payload: dict[str, Any]) -> Any:
+        try:
+            response = self._http.request(
+                method, url, json=payload, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.TransportError as exc:
+            raise GraphError(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        if response.is_success:
+            try:
+                return response.json()
+            except ValueError:
+                return {}
+        code, message = _error_fields(response)
+        raise GraphError(
+            message,
+            transient=is_transient(response.status_code, code),
+            status=response.status_code,
+            code=code,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )

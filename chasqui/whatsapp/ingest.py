@@ -1,0 +1,277 @@
+"""Store one webhook body: route it, check its signature, record its messages, statuses and echoes.
+
+Everything a body carries is written in ONE transaction together with the raw ``webhook_events``
+row; the caller answers 200 only after the commit, then wakes the worker for the conversations
+returned. No engine, no LLM and no Graph call happen here.
+
+* Routing: each change goes to the tenant whose ``phone_number_id`` is in its ``metadata``; changes
+  without metadata (account/template updates) go by the entry id (the WhatsApp Business Account id)
+  or the display phone number. A body for no known tenant is stored with ``tenant_id`` NULL and
+  answered 200 (Meta would otherwise retry it for days).
+* Signature: ``X-Hub-Signature-256`` must match the app secret of EVERY tenant the body is routed to;
+  otherwise 401 and nothing is stored.
+* Messages: a ``wamid`` already stored is skipped, so a redelivered message is never processed
+  twice (a concurrent duplicate makes the transaction fail; it is retried and then skipped).
+* Statuses move an outbound message forward only (sent < delivered < read < played; failed is final).
+* Echoes (messages the business wrote in the WhatsApp Business app) count as operator messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from chasqui.crypto import DecryptionError
+from chasqui.db.models import Message, OutboxMessage, Tenant, WebhookEvent
+from chasqui.tenants.snapshot import whatsapp_account
+from chasqui.whatsapp.inbound import stored_content
+from chasqui.whatsapp.payloads import (
+    EchoEvent,
+    Event,
+    InboundEvent,
+    MessageType,
+    OtherEvent,
+    Route,
+    StatusEvent,
+    StatusKind,
+    parse_events,
+    routes_of,
+)
+from chasqui.whatsapp.signature import verify
+
+if TYPE_CHECKING:
+    from chasqui.conversations.service import ConversationService
+    from chasqui.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4}
+RETRIES = 3
+
+
+@dataclass
+class IngestResult:
+    status: int
+    detail: str = "ok"
+    conversations: list[int] = field(default_factory=list)
+    stored_messages: int = 0
+    duplicates: int = 0
+
+
+class _BadSignature(Exception):
+    pass
+
+
+def _lookup(session: Session, route: Route) -> Tenant | None:
+    if route.phone_number_id:
+        return session.scalar(select(Tenant).where(Tenant.phone_number_id == route.phone_number_id))
+    conditions = []
+    if route.waba_id:
+        conditions.append(Tenant.waba_id == route.waba_id)
+    if route.display_phone_number:
+        conditions.append(Tenant.display_phone_number == route.display_phone_number)
+    if not conditions:
+        return None
+    return session.scalars(select(Tenant).where(or_(*conditions)).order_by(Tenant.id)).first()
+
+
+def _check_signature(tenants: list[Tenant], raw: bytes, header: str | None, secret_key: str) -> None:
+    for tenant in tenants:
+        try:
+            account = whatsapp_account(tenant, secret_key)
+        except DecryptionError:
+            log.error("webhook: the app secret of tenant %s cannot be decrypted", tenant.slug)
+            account = None
+        secret = account.app_secret if account else ""
+        if not verify(raw, header, secret):
+            raise _BadSignature(tenant.slug)
+
+
+class _Apply:
+    """Applies the events of one body inside one session."""
+
+    def __init__(self, runtime: Runtime, session: Session, now: datetime) -> None:
+        self.runtime, self.session, self.now = runtime, session, now
+        self._services: dict[int, ConversationService] = {}
+        self.seen: set[str] = set()
+        self.result = IngestResult(200)
+        self._conversations: dict[int, None] = {}
+
+    def service(self, tenant: Tenant) -> ConversationService:
+        if tenant.id not in self._services:
+            self._services[tenant.id] = self.runtime.service(self.session, tenant.id)
+        return self._services[tenant.id]
+
+    def _duplicate(self, wamid: str) -> bool:
+        if not wamid:
+            return False
+        if wamid in self.seen:
+            return True
+        self.seen.add(wamid)
+        return self.session.scalar(select(Message.id).where(Message.wamid == wamid)) is not None
+
+    def inbound(self, tenant: Tenant, event: InboundEvent) -> None:
+        wamid = event.message.id
+        if self._duplicate(wamid):
+            self.result.duplicates += 1
+            return
+        phone = event.customer
+        if not phone:
+            log.warning("webhook: message %s without a sender; kept only in webhook_events", wamid)
+            return
+        content = stored_content(event.message)
+        message = self.service(tenant).record_customer_message(
+            self.session,
+            phone[:32],
+            content.text,
+            self.now,
+            name=event.contact_name,
+            kind=content.kind,
+            wamid=wamid or None,
+            media=content.media,
+            raw=event.raw,
+        )
+        self.result.stored_messages += 1
+        if content.answer:
+            self._conversations[message.conversation_id] = None
+        else:
+            message.processed, message.source = True, "none"
+
+    def status(self, tenant: Tenant, event: StatusEvent) -> None:
+        status = event.status
+        kind = status.kind
+        if not status.id or kind in (StatusKind.UNKNOWN, StatusKind.DELETED):
+            return
+        error = "; ".join(e.describe() for e in status.errors) or None
+        message = self.session.scalar(
+            select(Message).where(Message.tenant_id == tenant.id, Message.wamid == status.id)
+        )
+        if message is not None and message.status != "failed":
+            if kind == StatusKind.FAILED:
+                message.status = "failed"
+            elif STATUS_RANK.get(kind.value, 0) > STATUS_RANK.get(message.status or "queued", 0):
+                message.status = kind.value
+        if kind == StatusKind.FAILED:
+            for row in self.session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.tenant_id == tenant.id, OutboxMessage.wamid == status.id
+                )
+            ):
+                row.status, row.last_error = "failed", (error or "failed (status webhook)")[:2000]
+
+    def echo(self, tenant: Tenant, event: EchoEvent) -> None:
+        echo = event.echo
+        if echo.kind != MessageType.TEXT or not echo.text or not echo.to:
+            return
+        if self._duplicate(echo.id):
+            self.result.duplicates += 1
+            return
+        service = self.service(tenant)
+        outcome = service.operator_message(
+            self.session, echo.to[:32], echo.text.body, self.now, operator="whatsapp-business-app"
+        )
+        _already_sent(self.session, outcome.conversation_id, echo.id or None)
+
+    def apply(self, tenant_of: dict[Route, Tenant | None], events: list[Event]) -> None:
+        for event in events:
+            tenant = tenant_of.get(event.route)
+            if tenant is None:
+                if not isinstance(event, OtherEvent):
+                    log.info(
+                        "webhook: %s for unknown phone number %s skipped",
+                        type(event).__name__,
+                        event.route.phone_number_id or event.route.waba_id,
+                    )
+                continue
+            if isinstance(event, InboundEvent):
+                self.inbound(tenant, event)
+            elif isinstance(event, StatusEvent):
+                self.status(tenant, event)
+            elif isinstance(event, EchoEvent):
+                self.echo(tenant, event)
+            else:
+                log.info("webhook: %s for tenant %s kept in webhook_events", event.field, tenant.slug)
+        self.result.conversations = list(self._conversations)
+
+
+def _already_sent(session: Session, conversation_id: int, wamid: str | None) -> None:
+    """``operator_message`` queued the echo for sending, but WhatsApp already delivered it: unqueue it."""
+    message = session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.sender == "operator",
+            Message.direction == "out",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if message is None:
+        return
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.message_id == message.id)):
+        session.delete(row)
+    message.status, message.wamid = "sent", wamid
+
+
+def _once(
+    runtime: Runtime, raw: bytes, body: dict[str, Any], signature: str | None, now: datetime
+) -> IngestResult:
+    events = parse_events(body)
+    text = raw.decode("utf-8", "replace")
+    with runtime.session() as session:
+        tenant_of = {route: _lookup(session, route) for route in routes_of(body)}
+        tenants = list({t.id: t for t in tenant_of.values() if t is not None}.values())
+        if not tenants:
+            unknown = sorted({r.phone_number_id or r.waba_id for r in tenant_of} - {""})
+            log.warning("webhook: no tenant for %s; stored, not processed", ", ".join(unknown) or "this body")
+            session.add(
+                WebhookEvent(
+                    tenant_id=None,
+                    received_at=now,
+                    body=text,
+                    signature_ok=False,
+                    processed=False,
+                    error=f"no tenant for {', '.join(unknown) or 'this body'}",
+                )
+            )
+            return IngestResult(200, "unroutable")
+        try:
+            _check_signature(tenants, raw, signature, runtime.settings.secret())
+        except _BadSignature as exc:
+            log.warning("webhook: bad or missing signature for tenant %s", exc)
+            return IngestResult(401, "bad signature")
+        apply = _Apply(runtime, session, now)
+        apply.apply(tenant_of, events)
+        session.add(
+            WebhookEvent(
+                tenant_id=tenants[0].id, received_at=now, body=text, signature_ok=True, processed=True
+            )
+        )
+        session.flush()
+        return apply.result
+
+
+def ingest(runtime: Runtime, raw: bytes, signature: str | None, now: datetime | None = None) -> IngestResult:
+    """Store a webhook body; ``status`` is the HTTP status to answer (200, 400 or 401)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return IngestResult(400, "malformed JSON")
+    if not isinstance(body, dict):
+        return IngestResult(400, "the body is not a JSON object")
+    now = now or datetime.now(UTC)
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return _once(runtime, raw, body, signature, now)
+        except (IntegrityError, OperationalError):
+            if attempt == RETRIES:
+                raise
+            log.info("webhook: concurrent write, retrying (%s)", attempt, exc_info=True)
+    raise AssertionError("unreachable")

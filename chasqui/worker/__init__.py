@@ -1,0 +1,1 @@
+"""Background work: draining conversations through the engine and sending the outbox."""

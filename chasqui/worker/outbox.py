@@ -1,0 +1,275 @@
+"""The outbox sender: delivers pending ``outbox`` rows through the Graph API.
+
+Each row is sent at most once. The row is first claimed in its own transaction (``pending`` →
+``sending`` with a conditional UPDATE, so two senders never both get it), then the HTTP call is
+made outside any transaction, then the outcome is written:
+
+* accepted: ``sent`` with Meta's ``wamid`` (also stored on the message, so statuses can find it);
+* transient error (5xx, 429, rate-limit codes, network): back to ``pending`` with attempts+1 and
+  ``next_attempt_at`` = now + exponential backoff with jitter, never sooner than ``Retry-After``;
+  after ``max_attempts`` it is ``failed``;
+* permanent error (131047 re-engagement, 131026 undeliverable, bad token, ...): ``failed`` with
+  ``last_error``, never retried.
+
+Rows of one recipient go out in order: while an earlier row for the same number waits for a retry,
+the later ones wait too. A row left in ``sending`` by a crashed worker is marked ``failed`` (its
+delivery is unknown; retrying could send it twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from chasqui.crypto import DecryptionError
+from chasqui.db.models import Message, OutboxMessage, Tenant
+from chasqui.db.session import session_scope
+from chasqui.tenants.snapshot import whatsapp_account
+from chasqui.whatsapp.graph import GraphClient, GraphError
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_s: float = 2.0
+    max_delay_s: float = 900.0
+    max_attempts: int = 8
+
+    def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds before the next try after ``attempts`` failed ones (full backoff, half jitter)."""
+        backoff = min(self.max_delay_s, self.base_s * (2 ** max(attempts - 1, 0)))
+        backoff *= rng.uniform(0.5, 1.0)
+        return max(backoff, retry_after or 0.0)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    to: str
+    message: dict[str, Any]
+    attempts: int
+    message_id: int | None
+    phone_number_id: str
+    token: str
+
+
+class NotConfigured(Exception):
+    """The tenant has no WhatsApp number or token: nothing can be sent."""
+
+
+def graph_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """The Graph API message object of an outbox payload (internal keys such as ``kind`` dropped)."""
+    kind = payload.get("type", "text")
+    message = {"type": kind, kind: payload.get(kind)}
+    if kind == "text" and isinstance(message["text"], dict):
+        message["text"] = {"preview_url": False, **message["text"]}
+    return message
+
+
+@dataclass
+class OutboxSender:
+    db: Engine
+    graph: GraphClient
+    secret_key: str
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Clock = utcnow
+    rng: random.Random = field(default_factory=random.Random)
+    batch: int = 200
+
+    # -- one pass --------------------------------------------------------------------------------
+    def send_due(self, now: datetime | None = None) -> SendReport:
+        """Send every due row (in id order, per recipient in order); returns what happened."""
+        report = SendReport()
+        now = now or self.clock()
+        blocked: set[tuple[int, str]] = set()
+        for row_id, tenant_id, to, status, next_at in self._candidates():
+            key = (tenant_id, to)
+            if key in blocked:
+                continue
+            if status == SENDING or next_at > now:
+                blocked.add(key)
+                continue
+            outcome = self.send_one(row_id, now)
+            if outcome == SENT:
+                report.sent += 1
+            elif outcome == PENDING:
+                report.retried += 1
+                blocked.add(key)
+            elif outcome == FAILED:
+                report.failed += 1
+        return report
+
+    def _candidates(self) -> list[tuple[int, int, str, str, datetime]]:
+        with session_scope(self.db) as session:
+            rows = session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.tenant_id,
+                    OutboxMessage.to,
+                    OutboxMessage.status,
+                    OutboxMessage.next_attempt_at,
+                )
+                .where(OutboxMessage.status.in_((PENDING, SENDING)))
+                .order_by(OutboxMessage.id)
+                .limit(self.batch)
+            )
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    # -- one row ---------------------------------------------------------------------------------
+    def send_one(self, row_id: int, now: datetime | None = None) -> str | None:
+        """Claim, send and record one row; returns its new status, or None if it was not claimable."""
+        now = now or self.clock()
+        try:
+            job = self._claim(row_id, now)
+        except NotConfigured as exc:
+            self._finish(row_id, FAILED, now, error=str(exc))
+            return FAILED
+        if job is None:
+            return None
+        try:
+            wamid = self.graph.send_message(job.phone_number_id, job.token, job.to, job.message)
+        except GraphError as exc:
+            return self._failed_attempt(job, exc, now)
+        except Exception as exc:  # a bug or an unexpected client error: never leave the row claimed
+            log.exception("outbox row %s: unexpected error while sending", job.id)
+            return self._failed_attempt(job, GraphError(repr(exc), transient=True), now)
+        self._finish(job.id, SENT, now, wamid=wamid or None, message_id=job.message_id)
+        return SENT
+
+    def _claim(self, row_id: int, now: datetime) -> _Job | None:
+        with session_scope(self.db) as session:
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .values(status=SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = session.get(OutboxMessage, row_id)
+            tenant = session.get(Tenant, row.tenant_id) if row else None
+            if row is None or tenant is None:
+                return None
+            try:
+                account = whatsapp_account(tenant, self.secret_key)
+            except DecryptionError as exc:
+                raise NotConfigured(str(exc)) from exc
+            if account is None or not account.access_token:
+                raise NotConfigured(f"tenant {tenant.slug} has no WhatsApp phone_number_id/access token")
+            return _Job(
+                row.id,
+                row.to,
+                graph_message(row.payload or {}),
+                row.attempts,
+                row.message_id,
+                account.phone_number_id,
+                account.access_token,
+            )
+
+    def _failed_attempt(self, job: _Job, error: GraphError, now: datetime) -> str:
+        if error.transient and job.attempts < self.policy.max_attempts:
+            wait = self.policy.delay(job.attempts, error.retry_after, self.rng)
+            log.info("outbox row %s: %s; retry %s in %.1fs", job.id, error, job.attempts + 1, wait)
+            self._finish(job.id, PENDING, now, error=str(error), next_at=now + timedelta(seconds=wait))
+            return PENDING
+        reason = str(error) if not error.transient else f"gave up after {job.attempts} attempts: {error}"
+        log.warning("outbox row %s failed: %s", job.id, reason)
+        self._finish(job.id, FAILED, now, error=reason, message_id=job.message_id)
+        return FAILED
+
+    def _finish(
+        self,
+        row_id: int,
+        status: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+        wamid: str | None = None,
+        next_at: datetime | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        with session_scope(self.db) as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.status, row.last_error = status, (error[:2000] if error else None)
+            if next_at is not None:
+                row.next_attempt_at = next_at
+            if status == SENT:
+                row.wamid, row.sent_at = wamid, now
+        if message_id and status in (SENT, FAILED):
+            self._mark_message(message_id, status, wamid)
+
+    def _mark_message(self, message_id: int, status: str, wamid: str | None) -> None:
+        """Copy the outcome onto the outbound message (its own transaction: the row's state is safe)."""
+        try:
+            with session_scope(self.db) as session:
+                message = session.get(Message, message_id)
+                if message is None:
+                    return
+                if message.status in (None, "queued"):
+                    message.status = status
+                if wamid and not message.wamid:
+                    message.wamid = wamid
+        except IntegrityError:
+            log.warning("outbox: wamid %s already belongs to another message", wamid)
+
+    # -- crash recovery --------------------------------------------------------------------------
+    def fail_interrupted(
+        self, older_than: timedelta = timedelta(minutes=2), now: datetime | None = None
+    ) -> int:
+        """Rows left in ``sending`` by a crashed worker: mark them failed (delivery unknown)."""
+        now = now or self.clock()
+        with session_scope(self.db) as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < now - older_than)
+                .values(
+                    status=FAILED,
+                    last_error="interrupted while sending (worker stopped): delivery unknown, "
+                    "not retried to avoid sending it twice",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount or 0
+
+
+def safe_send_due(sender: OutboxSender) -> SendReport:
+    """``send_due`` that logs instead of raising (for the worker loops)."""
+    try:
+        return sender.send_due()
+    except IntegrityError:
+        log.exception("outbox: integrity error")
+    except Exception:
+        log.exception("outbox: pass failed")
+    return SendReport()

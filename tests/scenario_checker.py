@@ -1,0 +1,198 @@
+"""A self-contained checker for scripted conversations (``scenarios/*.yaml``).
+
+It drives ``python -m chasqui simulate --json`` (CONTRACT section 4) and compares every turn's
+JSON line with the turn's ``expect:`` block. The expectation keys are the ones the public
+checker understands:
+
+    intent, intent_in, source_in, state, silent, replies_min,
+    reply_any, reply_all, reply_none, reply_matches,
+    cart, cart_includes, cart_empty, cart_total,
+    order_status, order_status_in, order_total, order_items, no_order,
+    notified, not_notified
+
+Text comparisons ignore case and accents. An unknown key is reported as a problem, so a typo
+in a scenario cannot silently turn an expectation off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TURN_KINDS = ("user", "operator", "advance")
+ORDER_KEYS = ("order_status", "order_status_in", "order_total", "order_items")
+KNOWN_KEYS = frozenset({
+    "intent", "intent_in", "source_in", "state", "silent", "replies_min",
+    "reply_any", "reply_all", "reply_none", "reply_matches",
+    "cart", "cart_includes", "cart_empty", "cart_total",
+    *ORDER_KEYS, "no_order", "notified", "not_notified",
+})
+SIMULATE_TIMEOUT_S = 300
+
+
+def fold(text: str | None) -> str:
+    """Lower case without accents: 'Limón' -> 'limon'."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def as_money(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None
+
+
+def as_counts(mapping: Any) -> dict[str, int]:
+    """A {sku: quantity} mapping without zero lines."""
+    return {str(sku): int(qty) for sku, qty in (mapping or {}).items() if int(qty)}
+
+
+# ---------------------------------------------------------------------------- one turn
+def _check_intent(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
+    if "intent" in expect and got.get("intent") != expect["intent"]:
+        bad(f"intent is {got.get('intent')!r}, expected {expect['intent']!r}")
+    if "intent_in" in expect and got.get("intent") not in expect["intent_in"]:
+        bad(f"intent is {got.get('intent')!r}, expected one of {expect['intent_in']}")
+    if "source_in" in expect and got.get("source") not in expect["source_in"]:
+        bad(f"source is {got.get('source')!r}, expected one of {expect['source_in']}")
+    if "state" in expect and got.get("state") != expect["state"]:
+        bad(f"state is {got.get('state')!r}, expected {expect['state']!r}")
+
+
+def _check_replies(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
+    replies = [str(r) for r in got.get("replies") or []]
+    said = fold("\n".join(replies))
+    if expect.get("silent") and replies:
+        bad(f"expected silence, the bot said {replies!r}")
+    if "replies_min" in expect and len(replies) < int(expect["replies_min"]):
+        bad(f"{len(replies)} replies, expected at least {expect['replies_min']}")
+    if "reply_any" in expect and not any(fold(s) in said for s in expect["reply_any"]):
+        bad(f"the reply has none of {expect['reply_any']}: {replies!r}")
+    for wanted in expect.get("reply_all") or []:
+        if fold(wanted) not in said:
+            bad(f"the reply lacks {wanted!r}: {replies!r}")
+    for unwanted in expect.get("reply_none") or []:
+        if fold(unwanted) in said:
+            bad(f"the reply must not contain {unwanted!r}: {replies!r}")
+    for pattern in expect.get("reply_matches") or []:
+        if not re.search(fold(pattern), said):
+            bad(f"the reply does not match /{pattern}/: {replies!r}")
+
+
+def _check_cart(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
+    cart = as_counts(got.get("cart"))
+    if "cart" in expect and cart != as_counts(expect["cart"]):
+        bad(f"cart is {cart}, expected {as_counts(expect['cart'])}")
+    for sku, qty in (expect.get("cart_includes") or {}).items():
+        if cart.get(str(sku)) != int(qty):
+            bad(f"cart {cart} should hold {sku}={qty}")
+    if expect.get("cart_empty") and cart:
+        bad(f"cart should be empty, it is {cart}")
+    if "cart_total" in expect and as_money(got.get("cart_total")) != as_money(expect["cart_total"]):
+        bad(f"cart_total is {got.get('cart_total')}, expected {expect['cart_total']}")
+
+
+def _check_order(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
+    order = got.get("order")
+    if expect.get("no_order") and order:
+        bad(f"expected no order, got {order}")
+    if not any(key in expect for key in ORDER_KEYS):
+        return
+    if not order:
+        bad("expected an order, there is none")
+        return
+    status = order.get("status")
+    if "order_status" in expect and status != expect["order_status"]:
+        bad(f"order status is {status!r}, expected {expect['order_status']!r}")
+    if "order_status_in" in expect and status not in expect["order_status_in"]:
+        bad(f"order status is {status!r}, expected one of {expect['order_status_in']}")
+    if "order_total" in expect and as_money(order.get("total")) != as_money(expect["order_total"]):
+        bad(f"order total is {order.get('total')}, expected {expect['order_total']}")
+    if "order_items" in expect and as_counts(order.get("items")) != as_counts(expect["order_items"]):
+        bad(f"order items are {as_counts(order.get('items'))}, expected {as_counts(expect['order_items'])}")
+
+
+def _check_notifications(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
+    sent_to = {str(n.get("to")) for n in got.get("notifications") or []}
+    for number in expect.get("notified") or []:
+        if str(number) not in sent_to:
+            bad(f"staff number {number} was not notified (notified: {sorted(sent_to)})")
+    if expect.get("not_notified") and sent_to:
+        bad(f"expected no staff notification, sent to {sorted(sent_to)}")
+
+
+def check_turn(expect: dict | None, got: dict) -> list[str]:
+    """Every way ``got`` (one JSON line of ``simulate``) breaks ``expect``; empty when it holds."""
+    expect = expect or {}
+    problems: list[str] = [f"unknown expectation key {key!r}" for key in expect if key not in KNOWN_KEYS]
+    for check in (_check_intent, _check_replies, _check_cart, _check_order, _check_notifications):
+        check(expect, got, problems.append)
+    return problems
+
+
+# ---------------------------------------------------------------------------- one scenario
+@dataclass
+class ScenarioResult:
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+
+    def report(self) -> str:
+        return "\n".join(self.problems)
+
+
+def load_scenario(path: Path) -> dict:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
+        raise ValueError(f"{path}: not a scenario (no turns: list)")
+    return data
+
+
+def scripted_turns(scenario: dict) -> list[dict]:
+    """The turns ``simulate`` answers with one JSON line each."""
+    return [t for t in scenario["turns"] if isinstance(t, dict) and any(k in t for k in TURN_KINDS)]
+
+
+def tenant_file_of(path: Path, scenario: dict) -> Path | None:
+    name = scenario.get("tenant")
+    return (Path(path).parent / str(name)).resolve() if name else None
+
+
+def simulate(tenant_file: Path, script: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "chasqui", "simulate", "--tenant", str(tenant_file),
+               "--script", str(script), "--json"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=SIMULATE_TIMEOUT_S, cwd=cwd)
+
+
+def run_scenario(path: Path, cwd: Path | None = None) -> ScenarioResult:
+    """Run one scenario file through ``simulate`` and check every turn."""
+    path = Path(path)
+    scenario = load_scenario(path)
+    tenant = tenant_file_of(path, scenario)
+    if tenant is None or not tenant.exists():
+        return ScenarioResult(False, [f"{path.name}: tenant file {scenario.get('tenant')!r} not found"])
+    proc = simulate(tenant, path, cwd)
+    if proc.returncode != 0:
+        return ScenarioResult(False, [f"simulate exited {proc.returncode}: {proc.stderr.strip()[-800:]}"])
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip().startswith("{")]
+    turns = scripted_turns(scenario)
+    if len(lines) != len(turns):
+        return ScenarioResult(False, [f"{len(turns)} turns but {len(lines)} JSON lines"], lines)
+    problems: list[str] = []
+    for number, (turn, got) in enumerate(zip(turns, lines, strict=True), 1):
+        said = turn.get("user") or turn.get("operator") or f"advance {turn.get('advance')}"
+        problems.extend(f"turn {number} ({said!r}): {p}" for p in check_turn(turn.get("expect"), got))
+    return ScenarioResult(not problems, problems, lines)

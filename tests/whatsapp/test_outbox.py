@@ -1,0 +1,214 @@
+"""The outbox sender against the fake Graph API: sent once, retried with backoff, failed for good."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fakes.graph_server import FakeGraph
+from sqlalchemy import Engine
+
+from chasqui.config import Settings
+from chasqui.crypto import encrypt
+from chasqui.db.models import Contact, Conversation, Message, OutboxMessage, Tenant
+from chasqui.db.session import session_scope
+from chasqui.whatsapp.graph import GraphClient
+from chasqui.worker.outbox import OutboxSender, RetryPolicy
+
+NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
+TOKEN = "EAA-tenant-token"
+
+
+@pytest.fixture
+def tenant_id(engine: Engine, settings: Settings) -> int:
+    with session_scope(engine) as session:
+        tenant = Tenant(
+            slug="dulce-lima",
+            name="Dulce Lima",
+            phone_number_id="109876543210",
+            access_token_encrypted=encrypt(TOKEN, settings.secret()),
+        )
+        session.add(tenant)
+        session.flush()
+        return tenant.id
+
+
+@pytest.fixture
+def sender(engine: Engine, graph_client: GraphClient, settings: Settings) -> OutboxSender:
+    return OutboxSender(
+        engine,
+        graph_client,
+        settings.secret(),
+        policy=RetryPolicy(base_s=2.0, max_attempts=4),
+        clock=lambda: NOW,
+        rng=random.Random(7),
+    )
+
+
+def _queue(engine: Engine, tenant_id: int, to: str, text: str, *, with_message: bool = False) -> int:
+    with session_scope(engine) as session:
+        message_id = None
+        if with_message:
+            contact = Contact(tenant_id=tenant_id, phone=to, labels=[])
+            session.add(contact)
+            session.flush()
+            conversation = Conversation(tenant_id=tenant_id, contact_id=contact.id, state="bot", context={})
+            session.add(conversation)
+            session.flush()
+            message = Message(
+                tenant_id=tenant_id,
+                conversation_id=conversation.id,
+                direction="out",
+                sender="bot",
+                type="text",
+                text=text,
+                status="queued",
+                processed=True,
+            )
+            session.add(message)
+            session.flush()
+            message_id = message.id
+        row = OutboxMessage(
+            tenant_id=tenant_id,
+            to=to,
+            message_id=message_id,
+            status="pending",
+            attempts=0,
+            payload={"type": "text", "text": {"body": text}, "kind": "reply"},
+            next_attempt_at=NOW,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _row(engine: Engine, row_id: int) -> OutboxMessage:
+    with session_scope(engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        return row
+
+
+def test_a_pending_row_is_sent_once_with_the_tenants_token(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "Hola, ¿en qué te ayudo?", with_message=True)
+    assert sender.send_due().sent == 1
+    assert sender.send_due().total == 0  # nothing left: never sent twice
+    (request,) = fake_graph.requests
+    assert request.path == "/v21.0/109876543210/messages" and request.token == TOKEN
+    assert request.to == "51987000001" and request.text == "Hola, ¿en qué te ayudo?"
+    assert "kind" not in request.body
+    row = _row(engine, row_id)
+    assert (row.status, row.attempts, row.wamid, row.sent_at) == ("sent", 1, request.wamid, NOW)
+    with session_scope(engine) as session:
+        message = session.get(Message, row.message_id)
+        assert (message.status, message.wamid) == ("sent", request.wamid)
+
+
+def test_a_claimed_row_cannot_be_claimed_again(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "uno")
+    assert sender.send_one(row_id) == "sent"
+    assert sender.send_one(row_id) is None
+    assert len(fake_graph.requests) == 1
+
+
+def test_server_errors_are_retried_with_backoff_then_delivered_once(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "reintento")
+    fake_graph.fail(500, times=2)
+    assert sender.send_due().retried == 1
+    first = _row(engine, row_id)
+    assert first.status == "pending" and first.attempts == 1 and "HTTP 500" in first.last_error
+    assert NOW + timedelta(seconds=1) <= first.next_attempt_at <= NOW + timedelta(seconds=2)
+    assert sender.send_due(NOW).total == 0  # not due yet: no request
+    assert sender.send_due(first.next_attempt_at).retried == 1
+    second = _row(engine, row_id)
+    assert second.attempts == 2
+    assert second.next_attempt_at - first.next_attempt_at >= timedelta(seconds=2)  # the backoff grows
+    assert sender.send_due(second.next_attempt_at).sent == 1
+    assert [r.status for r in fake_graph.requests] == [500, 500, 200]
+    assert len(fake_graph.sent()) == 1 and _row(engine, row_id).status == "sent"
+
+
+def test_429_waits_at_least_retry_after(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "despacio")
+    fake_graph.fail(429, code=130429, headers={"Retry-After": "30"})
+    sender.send_due()
+    assert _row(engine, row_id).next_attempt_at == NOW + timedelta(seconds=30)
+    assert sender.send_due(NOW + timedelta(seconds=29)).total == 0
+    assert len(fake_graph.requests) == 1
+    assert sender.send_due(NOW + timedelta(seconds=30)).sent == 1
+
+
+def test_a_permanent_error_fails_the_row_and_is_not_retried(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "fuera de la ventana", with_message=True)
+    fake_graph.fail(400, code=131047, message="Re-engagement message")
+    assert sender.send_due().failed == 1
+    row = _row(engine, row_id)
+    assert row.status == "failed" and "131047" in row.last_error
+    assert sender.send_due(NOW + timedelta(days=1)).total == 0
+    assert len(fake_graph.requests) == 1
+    with session_scope(engine) as session:
+        assert session.get(Message, row.message_id).status == "failed"
+
+
+def test_transient_errors_give_up_after_max_attempts(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "caído")
+    fake_graph.fail(503, times=10)
+    when = NOW
+    for _ in range(4):
+        sender.send_due(when)
+        when = _row(engine, row_id).next_attempt_at
+    row = _row(engine, row_id)
+    assert row.status == "failed" and row.attempts == 4 and "gave up after 4 attempts" in row.last_error
+    assert len(fake_graph.requests) == 4
+
+
+def test_one_recipients_messages_keep_their_order(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    first = _queue(engine, tenant_id, "51987000001", "primero")
+    second = _queue(engine, tenant_id, "51987000001", "segundo")
+    other = _queue(engine, tenant_id, "51987000002", "otro cliente")
+    fake_graph.fail(500)
+    report = sender.send_due()
+    assert (report.retried, report.sent) == (1, 1)  # "segundo" waits behind "primero"
+    assert _row(engine, second).status == "pending" and _row(engine, other).status == "sent"
+    sender.send_due(_row(engine, first).next_attempt_at)
+    assert [r.text for r in fake_graph.sent()] == ["otro cliente", "primero", "segundo"]
+
+
+def test_a_tenant_without_whatsapp_fails_its_rows(
+    engine: Engine, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    with session_scope(engine) as session:
+        tenant = Tenant(slug="sin-whatsapp", name="Sin WhatsApp")
+        session.add(tenant)
+        session.flush()
+        tenant_id = tenant.id
+    row_id = _queue(engine, tenant_id, "51987000001", "hola")
+    assert sender.send_due().failed == 1
+    assert "no WhatsApp" in _row(engine, row_id).last_error and not fake_graph.requests
+
+
+def test_rows_left_sending_by_a_crash_are_failed_not_resent(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "en vuelo")
+    with session_scope(engine) as session:
+        session.get(OutboxMessage, row_id).status = "sending"
+    assert sender.fail_interrupted(now=NOW + timedelta(minutes=1)) == 0  # maybe still in flight
+    assert sender.fail_interrupted(now=NOW + timedelta(minutes=5)) == 1
+    assert _row(engine, row_id).status == "failed"
+    assert sender.send_due(NOW + timedelta(hours=1)).total == 0 and not fake_graph.requests
