@@ -183,17 +183,20 @@ class ConversationService:
         return self.process_message(session, message, now)
 
     def operator_message(self, session: Session, phone: str, text: str, now: datetime,
-                         operator: str = "operator") -> TurnOutcome:
+                         operator: str = "operator", wamid: str | None = None) -> TurnOutcome:
+        """``wamid``: already sent from the WhatsApp Business app (an echo); record it, don't queue it."""
         conversation = self.conversation_for(session, phone, None, now)
         state = self.load_state(session, conversation)
         decision = self.engine.handle_operator(text, state, now)
         message = Message(
             tenant_id=self.tenant.id, conversation_id=conversation.id, direction="out", sender="operator",
-            type="text", text=text, status="queued", processed=True, created_at=now,
+            type="text", text=text, status="sent" if wamid else "queued", wamid=wamid, processed=True,
+            created_at=now,
         )
         session.add(message)
         session.flush()
-        self._queue(session, conversation.id, message.id, state.customer_phone, text, now)
+        if wamid is None:
+            self._queue(session, conversation.id, message.id, state.customer_phone, text, now)
         conversation.state, conversation.paused_until = decision.status, decision.paused_until
         conversation.last_message_at = now
         conversation.unread_count = 0

@@ -6,6 +6,7 @@ import string
 from collections.abc import Sequence
 from decimal import Decimal
 
+from chasqui.dialogue.cues import first_name
 from chasqui.domain import TenantSnapshot
 
 
@@ -34,7 +35,7 @@ class Composer:
     def __init__(self, tenant: TenantSnapshot, turn: int, customer_name: str | None = None) -> None:
         self.tenant = tenant
         self.turn = turn
-        first = (customer_name or "").split()[0] if customer_name else ""
+        first = first_name(customer_name)
         self.base = {
             "bot_name": tenant.bot.name,
             "business": tenant.business.name,

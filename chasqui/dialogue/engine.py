@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
-from chasqui.dialogue.cues import fold, has_cue
+from chasqui.dialogue.cues import asks_hours, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
 from chasqui.dialogue.pricing import PricedCart, active_promotions, delivery_fee, price_cart
 from chasqui.dialogue.state import (
@@ -45,10 +45,11 @@ FOLLOW_UP_INTENTS = {"consultar_precio", "consultar_disponibilidad", "consultar_
 ESCALATING = {"solicitar_humano", "queja_reclamo"}
 MAX_LISTED = 8
 MAX_MESSAGE_CHARS = 320
-_RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|otra|otro)\s+mas\b")
-_RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno)\s+menos\b")
+_RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b)[a-z]+\s+)?mas\b")
+_RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno|un)\s+(?:[a-z]+\s+)?menos\b")
 _PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
-_REMOVE = ("quita", "quitale", "quitame", "saca", "sacale", "sacame", "elimina", "borra", "borrame", "ya no quiero")
+_REMOVE = re.compile(r"\b(?:quit|sac|elimin|borr|retir)[a-z]*\b|\bya no (?:quiero|deseo)\b|\bsin\b")
+_REMOVE_WORDS = ("quita", "quite", "quitale", "quitele", "saca", "saque", "sacale", "elimina", "elimine", "borra", "borre")
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,15 @@ class Turn:
         return price_cart(self.tenant, self.cart if cart is None else cart, self.now.date())
 
     def remember_products(self, skus: list[str]) -> None:
-        if skus:
-            self.memory["last_skus"] = list(dict.fromkeys(skus))[:5]
+        """Products just talked about: a list offers choices, a single one becomes the focus."""
+        skus = list(dict.fromkeys(skus))
+        if not skus:
+            return
+        self.memory["last_skus"] = skus[:MAX_LISTED]
+        if len(skus) > 1:
+            self.memory["offered_skus"] = skus[:MAX_LISTED]
+        else:
+            self.memory["focus_sku"] = skus[0]
 
 
 def _entities_json(analysis: Analysis) -> dict:
@@ -213,25 +221,55 @@ class Engine:
         if self._answers_checkout(turn, intent):
             return "confirmar_pedido", "rule"
         # "no hay otra cosa?" right after the promotions: the regular catalog.
-        if memory.get("last_topic") == "promotions" and has_cue(folded, "more_options") and intent != "agregar_producto":
+        browsing = {"consultar_catalogo", "consultar_promociones", "consultar_disponibilidad", "fuera_de_alcance"}
+        if (memory.get("last_topic") == "promotions" and has_cue(folded, "more_options")
+                and (intent in browsing or not confident) and not entities.quantities):
             return "consultar_catalogo", "rule"
         if memory.get("awaiting_human") and has_cue(folded, "yes") and not entities.products:
             return "solicitar_humano", "rule"
+        # Opening hours live with delivery/pickup logistics; a greeting or a vague question
+        # about them ("todavía atienden?") gets the hours.
+        if asks_hours(folded) and not entities.products and intent in browsing | {"saludo", "consultar_delivery"}:
+            return "consultar_delivery", "ml" if confident and intent == "consultar_delivery" else "rule"
         if confident:
-            return intent, "ml"
-        if self._supported(turn, intent):
-            return intent, "rule"
+            return self._adapt(turn, intent), "ml"
+        for candidate, _score in self._rerank(turn):
+            if self._supported(turn, candidate):
+                return self._adapt(turn, candidate), "rule"
         return None, "fallback"
+
+    def _adapt(self, turn: Turn, intent: str) -> str:
+        """Fit the intent to the cart: changing a quantity of a product not in the cart adds it."""
+        if intent == "modificar_cantidad" and turn.entities.products and not any(
+            s in turn.cart for m in turn.entities.products for s in (m.sku, *m.candidates)
+        ) and not any(w in turn.folded.split() for w in _REMOVE_WORDS):
+            return "agregar_producto"
+        return intent
+
+    def _rerank(self, turn: Turn) -> list[tuple[str, float]]:
+        """The model's top guesses, each nudged up when the message has the entities it needs."""
+        e = turn.entities
+        bonus = {
+            "problema_pago": 0.15 if e.payment_methods else 0.0,
+            "consultar_pago": 0.1 if e.payment_methods else 0.0,
+            "consultar_delivery": 0.15 if e.zones else 0.0,
+            "agregar_producto": 0.1 if e.products and e.quantities else 0.0,
+            "consultar_catalogo": 0.1 if e.categories and not e.products else 0.0,
+        }
+        ranked = [(intent, p + bonus.get(intent, 0.0)) for intent, p in turn.analysis.prediction.top]
+        return sorted(ranked, key=lambda pair: -pair[1])
 
     def _answers_checkout(self, turn: Turn, intent: str) -> bool:
         awaiting = turn.memory.get("awaiting")
         if not awaiting or not turn.cart or intent in ESCALATING | {"problema_pago", "cancelar_pedido"}:
             return False
         e, folded = turn.entities, turn.folded
+        if intent == "confirmar_pago" and turn.analysis.prediction.confidence >= 0.5:
+            return False
         if awaiting == "payment_method":
             return bool(e.payment_methods) and intent != "consultar_pago"
         if awaiting in ("fulfillment", "zone"):
-            return bool(e.zones) or has_cue(folded, "pickup") or (awaiting == "fulfillment" and has_cue(folded, "delivery"))
+            return bool(e.zones) or is_pickup(folded) or (awaiting == "fulfillment" and is_delivery(folded))
         return False
 
     def _supported(self, turn: Turn, intent: str) -> bool:
@@ -242,11 +280,11 @@ class Engine:
         if intent == "agregar_producto":
             return bool(e.products) or (bool(e.quantities) and bool(turn.memory.get("last_skus")))
         if intent == "modificar_cantidad":
-            return bool(cart) and bool(e.quantities or e.products)
+            return bool(e.products) or (bool(cart) and bool(e.quantities))
         if intent == "vaciar_carrito":
             return bool(cart)
         if intent == "confirmar_pedido":
-            return bool(cart) and bool(e.payment_methods or e.zones or has_cue(turn.folded, "pickup"))
+            return bool(cart) and bool(e.payment_methods or e.zones or is_pickup(turn.folded))
         if intent == "cancelar_pedido":
             return bool(cart) or bool(state.order and state.order.status == PENDING_PAYMENT)
         if intent == "confirmar_pago":
@@ -266,7 +304,7 @@ class Engine:
         frustrated = frustration_reason(turn.analysis.text, folded, turn.memory)
         if intent == "queja_reclamo":
             turn.memory["complaints"] = int(turn.memory.get("complaints", 0)) + 1
-            if confidence >= 0.45 or frustrated:
+            if confidence >= 0.6 or frustrated:
                 return "queja o reclamo"
         if frustrated:
             return frustrated
@@ -302,6 +340,17 @@ class Engine:
         out = [self.tenant.product(s) for s in mention.candidates or (mention.sku,)]
         return [p for p in out if p is not None]
 
+    def unknown_variant(self, turn: Turn, mention: ProductMention) -> bool:
+        """The customer qualified a product in a way the catalog does not have ("pie de manzana"):
+        say so and offer what shares its name, instead of silently picking another product."""
+        qualifier = getattr(mention, "qualifier", None)
+        if not qualifier:
+            return False
+        options = self.in_stock(self.products_of(mention)) or self.products_of(mention)
+        turn.reply("variante_desconocida", qualifier=qualifier, list=self.describe(turn, options))
+        turn.remember_products([p.sku for p in options])
+        return True
+
     def in_stock(self, products: list[Product]) -> list[Product]:
         return [p for p in products if p.stock > 0]
 
@@ -324,13 +373,16 @@ class Engine:
 
     def referenced(self, turn: Turn) -> list[str]:
         """Products the customer refers to without naming them ("esa", "el otro", "mándame 4")."""
+        memory = turn.memory
         if has_cue(turn.folded, "other_one"):
-            offered = turn.memory.get("offered_skus") or []
-            last = (turn.memory.get("last_skus") or [None])[0]
-            others = [s for s in offered if s != last]
+            focus = memory.get("focus_sku")
+            others = [s for s in (memory.get("offered_skus") or []) if s != focus]
             if others:
                 return others[:1]
-        return list(turn.memory.get("last_skus") or [])[:1]
+        last = list(memory.get("last_skus") or [])
+        if len(last) > 1 and memory.get("focus_sku") in last:
+            return [memory["focus_sku"]]
+        return last[:1]
 
     # -- handlers: courtesy ------------------------------------------------------------------
     def h_saludo(self, turn: Turn) -> None:
@@ -355,7 +407,10 @@ class Engine:
     def h_consultar_precio(self, turn: Turn) -> None:
         products: list[Product] = []
         for mention in turn.entities.products:
-            products.extend(self.products_of(mention))
+            if not self.unknown_variant(turn, mention):
+                products.extend(self.products_of(mention))
+        if turn.decision.replies and not products:
+            return
         if not products and turn.entities.categories:
             for category in turn.entities.categories:
                 products.extend(self.category_products(category))
@@ -401,7 +456,10 @@ class Engine:
         else:
             products = []
             for mention in mentions:
-                products.extend(self.products_of(mention))
+                if not self.unknown_variant(turn, mention):
+                    products.extend(self.products_of(mention))
+            if not products:
+                return
         products = list(dict.fromkeys(products))
         available = self.in_stock(products)
         missing = [p for p in products if p.stock <= 0]
@@ -456,13 +514,13 @@ class Engine:
     def h_consultar_delivery(self, turn: Turn) -> None:
         business, folded = self.tenant.business, turn.folded
         answered = False
-        if has_cue(folded, "hours"):
-            turn.reply("horario", hours=hours.describe_hours(business))
+        if asks_hours(folded):
+            self._answer_hours(turn)
             answered = True
         if has_cue(folded, "address"):
             turn.reply("direccion")
             answered = True
-        if answered and not (turn.entities.zones or has_cue(folded, "delivery")):
+        if answered and not (turn.entities.zones or is_delivery(folded)):
             return
         if not business.delivery_enabled or not self.tenant.delivery_zones:
             turn.reply("delivery_no_hay")
@@ -480,6 +538,19 @@ class Engine:
             turn.reply("delivery_no_cubre", zone=place.title(), zones=self.zone_list())
         else:
             turn.reply("delivery_zonas", zones=self.zone_list())
+
+    def _answer_hours(self, turn: Turn) -> None:
+        business = self.tenant.business
+        days = hours.days_in(turn.folded)
+        if days:
+            turn.reply("horario_dia", hours=hours.describe_days(business, days))
+        else:
+            turn.reply("horario", hours=hours.describe_hours(business))
+        if hours.is_open(business, turn.now):
+            turn.append_to_last("abierto_ahora", hours_today=hours.hours_today(business, turn.now))
+        else:
+            turn.append_to_last("cerrado_ahora", next_open=hours.next_opening(business, turn.now))
+        turn.memory["last_topic"] = "hours"
 
     def _unknown_place(self, folded: str) -> str | None:
         match = _PLACE.search(folded)
@@ -521,6 +592,8 @@ class Engine:
         )
         items: list[tuple[str, int]] = []
         for mention in mentions:
+            if self.unknown_variant(turn, mention):
+                continue
             options = self.products_of(mention)
             if len(options) > 1:
                 available = self.in_stock(options)
@@ -534,7 +607,8 @@ class Engine:
                 chosen = options[0] if options else None
             if chosen is None:
                 continue
-            quantity = mention.quantity if mention.quantity is not None else lone_quantity or 1
+            quantity = mention.quantity if mention.quantity is not None else lone_quantity
+            quantity = 1 if quantity is None else quantity
             items.append((chosen.sku, quantity))
         if items:
             self._add_items(turn, items)
@@ -566,6 +640,7 @@ class Engine:
                 continue
             turn.cart[sku] = have + take
             turn.memory["last_cart_sku"] = sku
+            turn.memory["focus_sku"] = sku
             added.append(f"{take} × {product.name}")
         turn.remember_products(touched)
         if added:
@@ -650,9 +725,9 @@ class Engine:
 
     def _new_quantity(self, turn: Turn, sku: str, current: int) -> int | None:
         folded = turn.folded
-        if any(f" {w} " in f" {folded} " for w in _REMOVE) and not _RELATIVE_MINUS.search(folded):
+        if _REMOVE.search(folded) and not _RELATIVE_MINUS.search(folded):
             mention_qty = next((m.quantity for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
-            if mention_qty and mention_qty < current and ("quita" in folded or "saca" in folded):
+            if mention_qty and mention_qty < current:
                 return current - mention_qty
             return 0
         if m := _RELATIVE_PLUS.search(folded):
@@ -695,11 +770,11 @@ class Engine:
                 memory.update(fulfillment="delivery", zone=zone.name)
                 fee = delivery_fee(self.tenant, zone, turn.priced().total)
                 turn.reply("entrega_delivery", zone=zone.name, fee=turn.money(fee))
-        elif has_cue(folded, "pickup") or not business.delivery_enabled or not self.tenant.delivery_zones:
-            if memory.get("fulfillment") != "pickup" and has_cue(folded, "pickup"):
+        elif is_pickup(folded) or not business.delivery_enabled or not self.tenant.delivery_zones:
+            if memory.get("fulfillment") != "pickup" and is_pickup(folded):
                 turn.reply("entrega_recojo")
             memory.update(fulfillment="pickup", zone=None)
-        elif has_cue(folded, "delivery"):
+        elif is_delivery(folded):
             memory["fulfillment"] = "delivery"
         methods = {m.code: m for m in self.enabled_methods()}
         chosen = next((methods[c] for c in entities.payment_methods if c in methods), None)

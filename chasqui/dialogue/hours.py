@@ -62,3 +62,24 @@ def hours_today(business: Business, now: datetime) -> str:
     local = local_now(business, now)
     value = business.hours.get(DAYS[local.weekday()])
     return f"hoy atendemos {value.replace('-', ' a ')}" if value else "hoy no abrimos"
+
+
+_DAY_WORDS = {
+    "lunes": "mon", "martes": "tue", "miercoles": "wed", "jueves": "thu", "viernes": "fri",
+    "sabado": "sat", "sabados": "sat", "domingo": "sun", "domingos": "sun",
+}
+
+
+def days_in(folded: str) -> list[str]:
+    """Day keys named in a folded text ("y los domingos" -> ["sun"])."""
+    found = [_DAY_WORDS[w] for w in folded.split() if w in _DAY_WORDS]
+    return list(dict.fromkeys(found))
+
+
+def describe_days(business: Business, days: list[str]) -> str:
+    parts = []
+    for day in days:
+        value = business.hours.get(day)
+        name = DAY_NAMES[day]
+        parts.append(f"el {name} atendemos de {value.replace('-', ' a ')}" if value else f"el {name} no abrimos")
+    return "; ".join(parts)

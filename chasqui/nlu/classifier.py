@@ -1,13 +1,16 @@
 """Intent classifier: TF-IDF (word 1-2 + char_wb 2-5 n-grams) + logistic regression, calibrated.
 
-Training uses a plain scikit-learn ``Pipeline``. Calibration is temperature scaling of the
-multinomial logits, with the temperature fitted on out-of-fold logits (cross-validation), so a
-confidence of 0.9 means about nine in ten such predictions are right.
+Training (``chasqui.nlu.training_pipeline``) uses a plain scikit-learn ``Pipeline``. Calibration
+is temperature scaling of the multinomial logits, with the temperature fitted on out-of-fold
+logits (cross-validation), so a confidence of 0.9 means about nine in ten such predictions are
+right.
 
-Inference does not go through scikit-learn: after fitting, the vocabularies, idf weights, the
-linear weights and the temperature are exported into plain dicts and numpy arrays, and one message
-is featurized in Python (the same analyzers scikit-learn uses), scored with one gather + dot
-product and a softmax. That is about 20x cheaper than ``pipeline.predict_proba`` on one string.
+Inference does not go through scikit-learn, and this module does not import it (nor
+``scipy.optimize`` or threadpoolctl): after fitting, the vocabularies, idf weights, the linear
+weights and the temperature are exported into plain dicts and numpy arrays, and one message is
+featurized in Python (the same analyzers scikit-learn uses), scored with one gather + dot product
+and a softmax. That is about 20x cheaper than ``pipeline.predict_proba`` on one string, and a
+fresh process that only loads a model skips the second or so that scikit-learn takes to import.
 The exported arrays are also the serialization format (``to_bytes``): an ``.npz`` without pickle,
 behind a magic header and a sha256 checksum.
 """
@@ -23,18 +26,15 @@ import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import minimize_scalar
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import normalize as normalize_rows
-from threadpoolctl import threadpool_limits
 
 from chasqui.nlu.normalize import normalize
+
+if TYPE_CHECKING:  # training-side types only; never imported at run time here
+    from scipy import sparse
+    from sklearn.pipeline import Pipeline
 
 FORMAT_MAGIC = b"CHASQUI-INTENT-MODEL/1\n"
 WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"
@@ -70,18 +70,6 @@ def prepare_text(text: str) -> str:
     ``normalize`` is idempotent, so already normalized (and abstracted) text passes unchanged.
     """
     return normalize(text)
-
-
-def build_pipeline(config: TrainingConfig = TrainingConfig(), *, seed: int = 0) -> Pipeline:
-    """The scikit-learn pipeline the model is trained with (input: ``prepare_text`` output)."""
-    common = dict(lowercase=False, sublinear_tf=True, min_df=config.min_df, dtype=np.float64)
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(analyzer="word", ngram_range=WORD_NGRAMS, token_pattern=WORD_TOKEN_PATTERN,
-                                 **common)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, **common)),
-    ])
-    classifier = LogisticRegression(C=config.c, max_iter=config.max_iter, random_state=seed)
-    return Pipeline([("features", features), ("clf", classifier)])
 
 
 class IntentModel:
@@ -148,6 +136,8 @@ class IntentModel:
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF features of many texts (same values as the scikit-learn ``FeatureUnion``)."""
+        from scipy import sparse  # batch path only: one message never needs a sparse matrix
+
         prepared = [prepare_text(text) for text in texts]
         word = _tfidf_matrix([_word_ngrams(t) for t in prepared], self._word_vocab, self._word_idf)
         char = _tfidf_matrix([_char_wb_ngrams(t) for t in prepared], self._char_vocab, self._char_idf)
@@ -237,95 +227,18 @@ class IntentModel:
                 raise ValueError("intent model: non-finite weights")
 
 
-# -- training ------------------------------------------------------------------------------------
+# -- training (scikit-learn, imported only here) --------------------------------------------------
 
 
 def train_model(samples: Sequence[tuple[str, str]], *, seed: int = 0,
                 config: TrainingConfig = TrainingConfig()) -> IntentModel:
-    """Fit the pipeline on ``(text, intent)`` samples, calibrate it, export the lean model."""
-    texts = [prepare_text(text) for text, _ in samples]
-    labels = np.array([intent for _, intent in samples])
-    if len(set(labels.tolist())) < 2:
-        raise ValueError("training needs samples of at least two intents")
-    # One BLAS/OpenMP thread: these small problems get several times slower when threads
-    # compete with the web server, the worker or other processes for a couple of cores.
-    with threadpool_limits(1):
-        temperature = fit_temperature(texts, labels, config=config, seed=seed)
-        pipeline = build_pipeline(config, seed=seed).fit(texts, labels)
-    model = from_pipeline(pipeline, temperature=temperature, metadata={
-        "n_samples": len(texts), "c": config.c, "min_df": config.min_df, "seed": seed,
-        "calibration": "temperature", "calibration_folds": config.calibration_folds,
-    })
-    model.sklearn_pipeline = pipeline
-    return model
+    """Fit, calibrate and export a model (see ``chasqui.nlu.training_pipeline.train_model``).
 
+    scikit-learn is imported on this first call, never by loading or running a model.
+    """
+    from chasqui.nlu.training_pipeline import train_model as train
 
-def from_pipeline(pipeline: Pipeline, *, temperature: float = 1.0,
-                  metadata: dict | None = None) -> IntentModel:
-    """Export a fitted ``build_pipeline`` pipeline into the lean ``IntentModel``."""
-    union: FeatureUnion = pipeline.named_steps["features"]
-    word: TfidfVectorizer = dict(union.transformer_list)["word"]
-    char: TfidfVectorizer = dict(union.transformer_list)["char"]
-    clf: LogisticRegression = pipeline.named_steps["clf"]
-    coef, intercept = clf.coef_, clf.intercept_
-    if coef.shape[0] == 1:  # binary problem: scikit-learn keeps one row; make it a 2-class softmax
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    return IntentModel(
-        classes=[str(c) for c in clf.classes_],
-        word_vocab={str(k): int(v) for k, v in word.vocabulary_.items()},
-        word_idf=word.idf_,
-        char_vocab={str(k): int(v) for k, v in char.vocabulary_.items()},
-        char_idf=char.idf_,
-        coef=coef,
-        intercept=intercept,
-        temperature=temperature,
-        metadata=metadata,
-    )
-
-
-def out_of_fold_logits(texts: Sequence[str], labels: np.ndarray, *, config: TrainingConfig = TrainingConfig(),
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Logits of every sample from a model that did not see it; returns (logits, class names)."""
-    classes = np.unique(labels)
-    folds = min(config.calibration_folds, int(np.bincount(np.searchsorted(classes, labels)).min()))
-    logits = np.zeros((len(texts), len(classes)))
-    if folds < 2:
-        return logits, classes
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    text_array = np.array(texts, dtype=object)
-    for train_idx, test_idx in splitter.split(text_array, labels):
-        pipeline = build_pipeline(config, seed=seed).fit(text_array[train_idx], labels[train_idx])
-        fold_classes = pipeline.named_steps["clf"].classes_
-        fold_logits = np.atleast_2d(pipeline.decision_function(text_array[test_idx]))
-        if fold_logits.shape[0] != len(test_idx):
-            fold_logits = fold_logits.T
-        columns = np.searchsorted(classes, fold_classes)
-        block = np.full((len(test_idx), len(classes)), -1e3)
-        block[:, columns] = fold_logits if fold_logits.shape[1] == len(fold_classes) else \
-            np.column_stack([-fold_logits[:, 0] / 2, fold_logits[:, 0] / 2])
-        logits[test_idx] = block
-    return logits, classes
-
-
-def fit_temperature(texts: Sequence[str], labels: np.ndarray, *, config: TrainingConfig = TrainingConfig(),
-                    seed: int = 0) -> float:
-    """Temperature that minimizes the log-loss of the out-of-fold logits."""
-    logits, classes = out_of_fold_logits(texts, labels, config=config, seed=seed)
-    if not np.any(logits):
-        return 1.0
-    return temperature_for(logits, np.searchsorted(classes, labels))
-
-
-def temperature_for(logits: np.ndarray, targets: np.ndarray) -> float:
-    def nll(log_t: float) -> float:
-        scaled = logits / math.exp(log_t)
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(scaled).sum(axis=1))
-        return float(np.mean(log_norm - scaled[np.arange(len(targets)), targets]))
-
-    result = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
-    return float(math.exp(result.x))
+    return train(samples, seed=seed, config=config)
 
 
 def expected_calibration_error(probabilities: np.ndarray, targets: np.ndarray, bins: int = 15) -> float:
@@ -384,6 +297,8 @@ def _block(grams: list[str], vocab: dict[str, int], idf: list[float],
 
 def _tfidf_matrix(docs: list[list[str]], vocab: dict[str, int], idf: np.ndarray) -> sparse.csr_matrix:
     """Sublinear TF-IDF rows, l2-normalized per row, for many texts at once."""
+    from scipy import sparse
+
     indptr, indices, counts = [0], [], []
     get = vocab.get
     for grams in docs:
@@ -398,7 +313,11 @@ def _tfidf_matrix(docs: list[list[str]], vocab: dict[str, int], idf: np.ndarray)
     matrix = sparse.csr_matrix((data, index_array, np.asarray(indptr, dtype=np.int64)),
                                shape=(len(docs), len(vocab)))
     matrix.sort_indices()
-    return normalize_rows(matrix, norm="l2", copy=False)
+    rows = np.repeat(np.arange(len(docs)), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=matrix.data * matrix.data, minlength=len(docs)))
+    norms[norms == 0.0] = 1.0
+    matrix.data /= norms[rows]
+    return matrix
 
 
 def _terms(vocab: dict[str, int]) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""Training data, evaluation (the contract's ``nlu eval`` object) and cross-validation."""
+"""Training data, evaluation (the contract's ``nlu eval`` object) and cross-validation.
+
+Reading data and ``evaluate`` need only numpy; ``cross_validate`` imports the training side
+(scikit-learn) when called.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +15,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
 
 from chasqui.nlu import classifier
 from chasqui.nlu import normalize as normalize_module
 from chasqui.nlu.analyzer import analyze
-from chasqui.nlu.classifier import (
-    IntentModel,
-    TrainingConfig,
-    expected_calibration_error,
-    out_of_fold_logits,
-    prepare_text,
-    temperature_for,
-)
+from chasqui.nlu.classifier import IntentModel, TrainingConfig, expected_calibration_error, prepare_text
 from chasqui.nlu.entities import CatalogMatcher
 from chasqui.nlu.intents import INTENTS, OUT_OF_SCOPE
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "train.jsonl"
+TRAINING_PIPELINE_FILE = Path(__file__).resolve().parent / "training_pipeline.py"
 Sample = tuple[str, str]
 
 
@@ -65,7 +60,7 @@ def load_training_data() -> list[Sample]:
 def data_hash() -> str:
     """Hash of the seed data and of the code that turns it into a model (a cache key)."""
     digest = hashlib.sha256()
-    for path in (DATA_FILE, Path(classifier.__file__), Path(normalize_module.__file__)):
+    for path in (DATA_FILE, Path(classifier.__file__), TRAINING_PIPELINE_FILE, Path(normalize_module.__file__)):
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:32]
@@ -94,15 +89,13 @@ def _report(truth: Sequence[str], predicted: Sequence[str], elapsed_s: float) ->
     per_intent: dict[str, dict] = {}
     macro_f1 = 0.0
     if n:
-        precision, recall, f1, support = precision_recall_fscore_support(
-            truth, predicted, labels=labels, zero_division=0
-        )
-        for k, label in enumerate(labels):
-            per_intent[label] = {
-                "precision": round(float(precision[k]), 4), "recall": round(float(recall[k]), 4),
-                "f1": round(float(f1[k]), 4), "support": int(support[k]),
-            }
-        macro_f1 = float(np.mean(f1))
+        f1_scores = []
+        for label, (precision, recall, f1, support) in zip(labels, _per_label_scores(truth, predicted, labels),
+                                                           strict=True):
+            per_intent[label] = {"precision": round(precision, 4), "recall": round(recall, 4),
+                                 "f1": round(f1, 4), "support": support}
+            f1_scores.append(f1)
+        macro_f1 = float(np.mean(f1_scores))
     errors = Counter((t, p) for t, p in zip(truth, predicted, strict=True) if t != p)
     return {
         "n": n,
@@ -115,12 +108,34 @@ def _report(truth: Sequence[str], predicted: Sequence[str], elapsed_s: float) ->
     }
 
 
+def _per_label_scores(truth: Sequence[str], predicted: Sequence[str],
+                      labels: Sequence[str]) -> list[tuple[float, float, float, int]]:
+    """(precision, recall, f1, support) per label; 0.0 where a ratio is undefined (as scikit-learn's
+    ``precision_recall_fscore_support(..., zero_division=0)``)."""
+    true_pos = Counter(t for t, p in zip(truth, predicted, strict=True) if t == p)
+    support = Counter(truth)
+    predicted_count = Counter(predicted)
+    scores = []
+    for label in labels:
+        tp, n_true, n_pred = true_pos[label], support[label], predicted_count[label]
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_true if n_true else 0.0
+        f1 = 2 * tp / (n_true + n_pred) if tp else 0.0
+        scores.append((precision, recall, f1, n_true))
+    return scores
+
+
 def cross_validate(samples: Sequence[Sample], folds: int = 5, *, seed: int = 0,
                    config: TrainingConfig = TrainingConfig()) -> dict:
     """Stratified k-fold figures of the training recipe: macro-F1 and accuracy (mean/std), the
     recall of ``fuera_de_alcance``, and the calibration error (ECE) of the confidences before and
     after temperature scaling (the temperature fitted on one half of the out-of-fold logits and
     measured on the other half, both ways)."""
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    from chasqui.nlu.training_pipeline import out_of_fold_logits
+
     texts = [prepare_text(text) for text, _ in samples]
     labels = np.array([intent for _, intent in samples])
     fold_config = TrainingConfig(c=config.c, min_df=config.min_df, calibration_folds=folds,
@@ -151,6 +166,8 @@ def cross_validate(samples: Sequence[Sample], folds: int = 5, *, seed: int = 0,
 
 
 def _calibration_figures(logits: np.ndarray, targets: np.ndarray, seed: int) -> dict:
+    from chasqui.nlu.training_pipeline import temperature_for
+
     raw = expected_calibration_error(_softmax_rows(logits), targets)
     order = np.random.default_rng(seed).permutation(len(targets))
     halves = (order[: len(order) // 2], order[len(order) // 2 :])

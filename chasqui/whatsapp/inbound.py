@@ -4,7 +4,8 @@
 * image, video, audio, document, sticker: the caption as text (or none); the media dict keeps the
   media id, mime type, file name and a short Spanish ``summary`` for the panel. The bot answers
   (an image may be a payment voucher; without a caption the engine's fallback applies).
-* location, contacts, catalog orders, unsupported and unknown kinds: no text; a media dict with the
+* location, contacts, catalog orders, unsupported and unknown kinds (also interactive replies
+  without a visible text, stored under their sub-kind): no text; a media dict with the
   details and a ``summary``; the bot answers (fallback).
 * reactions, edits, deletions, system notices, "chat opened", call-permission replies: stored with
   the summary as text and marked processed: the bot stays silent.
@@ -80,7 +81,7 @@ def _interactive(message: InboundMessage) -> StoredContent:
     interactive = message.interactive
     if interactive is None:
         return StoredContent(
-            "interactive", None, {"kind": "interactive", "summary": "Respuesta interactiva"}, True
+            "unsupported", None, {"kind": "interactive", "summary": "Respuesta interactiva"}, True
         )
     reply = interactive.button_reply or interactive.list_reply
     if reply is not None:
@@ -98,13 +99,16 @@ def _interactive(message: InboundMessage) -> StoredContent:
                 "summary": "📝 Formulario enviado",
             }
         )
-        return StoredContent("interactive", flow.body or None, details, answer=True)
+        return StoredContent(
+            "interactive" if flow.body else "nfm_reply", flow.body or None, details, answer=True
+        )
     extra = interactive.model_extra or {}
     details = {"kind": interactive.type or "interactive", "summary": "Respuesta interactiva"}
     if isinstance(extra.get(interactive.type), dict):
         details["reply"] = extra[interactive.type]
     silent = interactive.type in SILENT_INTERACTIVE
-    return StoredContent("interactive", details["summary"] if silent else None, details, answer=not silent)
+    kind = (interactive.type or "unsupported")[:32]
+    return StoredContent(kind, details["summary"] if silent else None, details, answer=not silent)
 
 
 def _location(message: InboundMessage) -> StoredContent:

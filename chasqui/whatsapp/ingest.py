@@ -174,10 +174,10 @@ class _Apply:
             self.result.duplicates += 1
             return
         service = self.service(tenant)
-        outcome = service.operator_message(
-            self.session, echo.to[:32], echo.text.body, self.now, operator="whatsapp-business-app"
+        service.operator_message(
+            self.session, echo.to[:32], echo.text.body, self.now, operator="whatsapp-business-app",
+            wamid=echo.id or None,
         )
-        _already_sent(self.session, outcome.conversation_id, echo.id or None)
 
     def apply(self, tenant_of: dict[Route, Tenant | None], events: list[Event]) -> None:
         for event in events:
@@ -199,25 +199,6 @@ class _Apply:
             else:
                 log.info("webhook: %s for tenant %s kept in webhook_events", event.field, tenant.slug)
         self.result.conversations = list(self._conversations)
-
-
-def _already_sent(session: Session, conversation_id: int, wamid: str | None) -> None:
-    """``operator_message`` queued the echo for sending, but WhatsApp already delivered it: unqueue it."""
-    message = session.scalar(
-        select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.sender == "operator",
-            Message.direction == "out",
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    if message is None:
-        return
-    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.message_id == message.id)):
-        session.delete(row)
-    message.status, message.wamid = "sent", wamid
 
 
 def _once(

@@ -72,6 +72,16 @@ def test_interactive_replies_are_stored_by_their_visible_title() -> None:
     assert all(stored_content(e.message).answer for e in (button, row, quick))
 
 
+def test_interactive_replies_without_visible_text_are_not_handed_to_the_engine_as_text() -> None:
+    (broken,) = _inbound("message__interactive_error_131000.json")
+    content = stored_content(broken.message)
+    # the engine answers non-text kinds without text with its fallback instead of classifying ""
+    assert (content.kind, content.text, content.answer) == ("unsupported", None, True)
+    (permission,) = _inbound("message__interactive_call_permission_reply_accept.json")
+    assert stored_content(permission.message).kind == "call_permission_reply"
+    assert not stored_content(permission.message).answer
+
+
 def test_media_keeps_the_caption_as_text_and_the_media_details() -> None:
     (image,) = _inbound("message__image.json")
     content = stored_content(image.message)
