@@ -293,8 +293,9 @@ def nlu_classify(
     with open_runtime(settings(), tenant) as (runtime, slug):
         with runtime.session() as session:
             if slug is None:
-                from chasqui.db.models import Tenant
                 from sqlalchemy import select
+
+                from chasqui.db.models import Tenant
 
                 slug = session.scalar(select(Tenant.slug).order_by(Tenant.id).limit(1))
             if slug is None:

@@ -1,8 +1,10 @@
-"""A self-contained checker for scripted conversations (``scenarios/*.yaml``).
+"""A checker for scripted conversations (``scenarios/*.yaml``).
 
-It drives ``python -m chasqui simulate --json`` (CONTRACT section 4) and compares every turn's
-JSON line with the turn's ``expect:`` block. The expectation keys are the ones the public
-checker understands:
+It runs a scenario either in-process (``chasqui.simulation.run_script``, the generator behind
+``simulate``: no interpreter start-up, the intent model is loaded once per test session) or
+through the real ``python -m chasqui simulate --json`` (CONTRACT section 4), and compares every
+turn's JSON object with the turn's ``expect:`` block. The expectation keys are the ones the
+public checker understands:
 
     intent, intent_in, source_in, state, silent, replies_min,
     reply_any, reply_all, reply_none, reply_matches,
@@ -38,6 +40,14 @@ KNOWN_KEYS = frozenset({
     *ORDER_KEYS, "no_order", "notified", "not_notified",
 })
 SIMULATE_TIMEOUT_S = 300
+LINE_KEYS = frozenset({
+    "turn", "kind", "text", "replies", "intent", "confidence", "source",
+    "cart", "cart_total", "order", "state", "notifications",
+})
+SOURCES = ("ml", "llm", "rule", "fallback", "none")
+STATES = ("bot", "escalated", "paused")
+ORDER_STATUSES = ("pending_payment", "paid", "cancelled")
+AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
 
 
 def fold(text: str | None) -> str:
@@ -177,17 +187,53 @@ def simulate(tenant_file: Path, script: Path, cwd: Path | None = None) -> subpro
     return subprocess.run(command, capture_output=True, text=True, timeout=SIMULATE_TIMEOUT_S, cwd=cwd)
 
 
-def run_scenario(path: Path, cwd: Path | None = None) -> ScenarioResult:
-    """Run one scenario file through ``simulate`` and check every turn."""
-    path = Path(path)
-    scenario = load_scenario(path)
-    tenant = tenant_file_of(path, scenario)
-    if tenant is None or not tenant.exists():
-        return ScenarioResult(False, [f"{path.name}: tenant file {scenario.get('tenant')!r} not found"])
-    proc = simulate(tenant, path, cwd)
-    if proc.returncode != 0:
-        return ScenarioResult(False, [f"simulate exited {proc.returncode}: {proc.stderr.strip()[-800:]}"])
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip().startswith("{")]
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, str) and AMOUNT.match(value) is not None
+
+
+def _is_notification(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"to", "text"}
+
+
+def contract_problems(line: Any, number: int) -> list[str]:
+    """Every way one ``simulate --json`` object breaks the shape of CONTRACT section 4."""
+    if not isinstance(line, dict):
+        return [f"line {number} is not a JSON object: {line!r}"]
+    problems: list[str] = []
+    bad = problems.append
+    if set(line) != LINE_KEYS:
+        bad(f"keys {sorted(line)}, expected {sorted(LINE_KEYS)}")
+    if line.get("turn") != number:
+        bad(f"turn is {line.get('turn')!r}, expected {number}")
+    if line.get("kind") not in TURN_KINDS:
+        bad(f"kind {line.get('kind')!r} is not one of {TURN_KINDS}")
+    replies = line.get("replies")
+    if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
+        bad(f"replies must be a list of strings: {replies!r}")
+    if line.get("source") not in SOURCES:
+        bad(f"source {line.get('source')!r} is not one of {SOURCES}")
+    if line.get("state") not in STATES:
+        bad(f"state {line.get('state')!r} is not one of {STATES}")
+    cart = line.get("cart")
+    if not isinstance(cart, dict) or not all(isinstance(q, int) for q in cart.values()):
+        bad(f"cart must map SKU to a whole quantity: {cart!r}")
+    if not _is_amount(line.get("cart_total")):
+        bad(f"cart_total must be a decimal string: {line.get('cart_total')!r}")
+    order = line.get("order")
+    if order is not None and (
+        not isinstance(order, dict) or set(order) != {"id", "status", "items", "total"}
+        or not isinstance(order["id"], str) or order["status"] not in ORDER_STATUSES
+        or not isinstance(order["items"], dict) or not _is_amount(order["total"])
+    ):
+        bad(f"order must be null or {{id, status, items, total}} with string id and amount: {order!r}")
+    notes = line.get("notifications")
+    if not isinstance(notes, list) or not all(_is_notification(n) for n in notes):
+        bad(f"notifications must be a list of {{to, text}}: {notes!r}")
+    return problems
+
+
+def check_lines(scenario: dict, lines: list[dict]) -> ScenarioResult:
+    """Check every JSON line against its scripted turn's `expect:` block."""
     turns = scripted_turns(scenario)
     if len(lines) != len(turns):
         return ScenarioResult(False, [f"{len(turns)} turns but {len(lines)} JSON lines"], lines)
@@ -196,3 +242,42 @@ def run_scenario(path: Path, cwd: Path | None = None) -> ScenarioResult:
         said = turn.get("user") or turn.get("operator") or f"advance {turn.get('advance')}"
         problems.extend(f"turn {number} ({said!r}): {p}" for p in check_turn(turn.get("expect"), got))
     return ScenarioResult(not problems, problems, lines)
+
+
+def _scenario_and_tenant(path: Path) -> tuple[dict, Path | None, ScenarioResult | None]:
+    scenario = load_scenario(path)
+    tenant = tenant_file_of(path, scenario)
+    if tenant is None or not tenant.exists():
+        problem = f"{path.name}: tenant file {scenario.get('tenant')!r} not found"
+        return scenario, None, ScenarioResult(False, [problem])
+    return scenario, tenant, None
+
+
+def run_scenario(path: Path, cwd: Path | None = None) -> ScenarioResult:
+    """Run one scenario file through the real ``simulate --json`` command and check every turn."""
+    path = Path(path)
+    scenario, tenant, missing = _scenario_and_tenant(path)
+    if missing is not None:
+        return missing
+    proc = simulate(tenant, path, cwd)
+    if proc.returncode != 0:
+        return ScenarioResult(False, [f"simulate exited {proc.returncode}: {proc.stderr.strip()[-800:]}"])
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip().startswith("{")]
+    return check_lines(scenario, lines)
+
+
+def simulate_in_process(tenant_file: Path, script: Path) -> list[dict]:
+    """What ``simulate --json`` would print for ``script``, as parsed JSON, without a subprocess."""
+    from chasqui.simulation import load_script, run_script
+
+    lines = run_script(tenant_file, load_script(script))
+    return [json.loads(json.dumps(line, ensure_ascii=False)) for line in lines]
+
+
+def run_scenario_in_process(path: Path) -> ScenarioResult:
+    """Run one scenario file through ``chasqui.simulation.run_script`` and check every turn."""
+    path = Path(path)
+    scenario, tenant, missing = _scenario_and_tenant(path)
+    if missing is not None:
+        return missing
+    return check_lines(scenario, simulate_in_process(tenant, path))

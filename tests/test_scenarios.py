@@ -1,13 +1,16 @@
 """Scripted conversations: the project's own (scenarios/*.yaml) and the shared public ones.
 
-Each scenario runs through ``python -m chasqui simulate --json`` on a throwaway database and
-every turn's ``expect:`` block is checked by ``tests/scenario_checker.py``. The fast tests at the
-top keep the scenario files honest about their tenants (SKUs, stock, staff numbers), so an
-expectation cannot drift away from the data it claims to follow.
+Every scenario runs in-process through ``chasqui.simulation.run_script`` (the generator behind
+``chasqui simulate``) on a throwaway database, and every turn's ``expect:`` block is checked by
+``tests/scenario_checker.py``. Two scenarios, one own and one public, also go through the real
+``python -m chasqui simulate --json`` command, which keeps the CLI's JSON contract (CONTRACT
+section 4) covered. The fast tests at the top keep the scenario files honest about their tenants
+(SKUs, stock, staff numbers), so an expectation cannot drift away from the data it claims to follow.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,10 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenario_checker import (  # noqa: E402
     KNOWN_KEYS,
+    check_lines,
     check_turn,
+    contract_problems,
     load_scenario,
-    run_scenario,
+    run_scenario_in_process,
     scripted_turns,
+    simulate,
+    simulate_in_process,
     tenant_file_of,
 )
 
@@ -30,6 +37,12 @@ OWN_DIR = PROJECT_ROOT / "scenarios"
 SHARED_DIR = PROJECT_ROOT.parent / "shared" / "scenarios"
 OWN = sorted(OWN_DIR.glob("*.yaml"))
 PUBLIC = sorted(SHARED_DIR.glob("[0-9]*.yaml")) if SHARED_DIR.is_dir() else []
+NO_PUBLIC = pytest.mark.skip(reason=f"{SHARED_DIR} is not available")
+# The two scenarios that also run through the real CLI: an own one with a fixed clock (`start:`),
+# so its output can be compared with the in-process run, and a public one as the public checker
+# runs it. Both reach an order and notify the staff, so every field of a JSON line is exercised.
+CLI_OWN = OWN_DIR / "20_dulce_pago_transferencia.yaml"
+CLI_PUBLIC = SHARED_DIR / "02_compra_yape.yaml"
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -81,6 +94,7 @@ GOOD_TURN = {
     "order": {"id": "1", "status": "pending_payment", "items": {"TOR-CHOC": 2}, "total": "130.00"},
     "notifications": [{"to": "51911222333", "text": "nueva venta"}],
 }
+GOOD_LINE = {"turn": 1, "kind": "user", "text": "quiero 2 tortas", "confidence": 0.93, **GOOD_TURN}
 
 
 def test_checker_accepts_a_turn_that_meets_its_expectations() -> None:
@@ -123,22 +137,82 @@ def test_checker_wants_an_order_when_order_keys_are_given() -> None:
     assert check_turn({"order_status_in": ["paid"]}, {**GOOD_TURN, "order": None})
 
 
-# ------------------------------------------------------------------ the conversations (slow)
-@pytest.mark.slow
+def test_contract_accepts_a_line_shaped_like_the_contract() -> None:
+    assert contract_problems(GOOD_LINE, 1) == []
+    assert contract_problems({**GOOD_LINE, "order": None, "intent": None, "confidence": None}, 1) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"turn": 2},
+        {"kind": "customer"},
+        {"replies": "hola"},
+        {"source": "regex"},
+        {"state": "open"},
+        {"cart": {"TOR-CHOC": "2"}},
+        {"cart_total": 130},
+        {"cart_total": "130"},
+        {"order": {"id": 1, "status": "paid", "items": {}, "total": "130.00"}},
+        {"order": {"id": "1", "status": "shipped", "items": {}, "total": "130.00"}},
+        {"order": {"id": "1", "status": "paid", "items": {}, "total": "130.0"}},
+        {"notifications": [{"to": "51911222333"}]},
+        {"extra": True},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_contract_reports_a_line_of_the_wrong_shape(change: dict) -> None:
+    assert contract_problems({**GOOD_LINE, **change}, 1)
+
+
+def test_contract_reports_a_missing_key() -> None:
+    line = dict(GOOD_LINE)
+    del line["confidence"]
+    assert contract_problems(line, 1)
+
+
+# ------------------------------------------------------------------ the conversations (in-process)
 @pytest.mark.parametrize("path", OWN, ids=_ids(OWN))
 def test_own_scenario(path: Path) -> None:
-    result = run_scenario(path, cwd=PROJECT_ROOT)
+    result = run_scenario_in_process(path)
     if not result.ok:
         pytest.fail(f"{path.name}:\n{result.report()}", pytrace=False)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
-    PUBLIC or [pytest.param(None, marks=pytest.mark.skip(reason=f"{SHARED_DIR} is not available"))],
+    PUBLIC or [pytest.param(None, marks=NO_PUBLIC)],
     ids=_ids(PUBLIC) or ["no-public-scenarios"],
 )
 def test_public_scenario(path: Path) -> None:
-    result = run_scenario(path, cwd=PROJECT_ROOT)
+    result = run_scenario_in_process(path)
     if not result.ok:
         pytest.fail(f"{path.name}:\n{result.report()}", pytrace=False)
+
+
+# ------------------------------------------------------------------ the real CLI (two subprocesses)
+def _cli_json_lines(path: Path) -> list[dict]:
+    """``simulate --json`` output: it must exit 0 and print nothing on stdout but JSON objects."""
+    proc = simulate(tenant_file_of(path, load_scenario(path)), path, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, f"simulate exited {proc.returncode}: {proc.stderr.strip()[-800:]}"
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == len(scripted_turns(load_scenario(path))), "one JSON line per turn"
+    problems = [f"line {n}: {p}" for n, line in enumerate(lines, 1) for p in contract_problems(line, n)]
+    assert not problems, "\n".join(problems)
+    return lines
+
+
+@pytest.mark.slow
+def test_cli_simulate_json_prints_what_the_simulation_yields() -> None:
+    assert load_scenario(CLI_OWN).get("start"), "the clock must be fixed to compare two runs"
+    lines = _cli_json_lines(CLI_OWN)
+    assert lines == simulate_in_process(tenant_file_of(CLI_OWN, load_scenario(CLI_OWN)), CLI_OWN)
+    assert any(line["order"] for line in lines) and any(line["notifications"] for line in lines)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CLI_PUBLIC.exists(), reason=f"{CLI_PUBLIC} is not available")
+def test_cli_simulate_json_passes_a_public_scenario() -> None:
+    result = check_lines(load_scenario(CLI_PUBLIC), _cli_json_lines(CLI_PUBLIC))
+    if not result.ok:
+        pytest.fail(f"{CLI_PUBLIC.name}:\n{result.report()}", pytrace=False)

@@ -31,8 +31,8 @@ from chasqui.dialogue.state import (
 )
 from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
 from chasqui.nlu.analyzer import Analysis, analyze
-from chasqui.nlu.entities import CatalogMatcher, ProductMention
 from chasqui.nlu.classifier import IntentModel
+from chasqui.nlu.entities import CatalogMatcher, ProductMention
 
 # Intents that only read data: safe to answer even when the model is not sure.
 INFORMATIONAL = {
@@ -45,11 +45,13 @@ FOLLOW_UP_INTENTS = {"consultar_precio", "consultar_disponibilidad", "consultar_
 ESCALATING = {"solicitar_humano", "queja_reclamo"}
 MAX_LISTED = 8
 MAX_MESSAGE_CHARS = 320
-_RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b)[a-z]+\s+)?mas\b")
+_RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
 _RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno|un)\s+(?:[a-z]+\s+)?menos\b")
 _PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
 _REMOVE = re.compile(r"\b(?:quit|sac|elimin|borr|retir)[a-z]*\b|\bya no (?:quiero|deseo)\b|\bsin\b")
-_REMOVE_WORDS = ("quita", "quite", "quitale", "quitele", "saca", "saque", "sacale", "elimina", "elimine", "borra", "borre")
+_REMOVE_WORDS = (
+    "quita", "quite", "quitale", "quitele", "saca", "saque", "sacale", "elimina", "elimine", "borra", "borre",
+)
 
 
 @dataclass(frozen=True)
@@ -316,7 +318,8 @@ class Engine:
         d.escalation = (reason, turn.analysis.text[:500])
         turn.reply("escalado")
         if not hours.is_open(self.tenant.business, turn.now):
-            turn.append_to_last("escalado_fuera_de_horario", next_open=hours.next_opening(self.tenant.business, turn.now))
+            next_open = hours.next_opening(self.tenant.business, turn.now)
+            turn.append_to_last("escalado_fuera_de_horario", next_open=next_open)
         notify = self.tenant.notifications
         if notify.notify_escalations:
             text = turn.say.say(
@@ -557,7 +560,7 @@ class Engine:
         if not match:
             return None
         place = match.group(1).strip()
-        stop = {"domicilio", "casa", "mi casa", "delivery", "domicilio", "tienda", "la tienda", "hoy", "manana"}
+        stop = {"domicilio", "casa", "mi casa", "delivery", "tienda", "la tienda", "hoy", "manana"}
         if place in stop or any(place.startswith(w) for w in ("cuanto", "que ", "cuando")):
             return None
         return place

@@ -35,7 +35,8 @@ class TrainedVersion:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("CHASQUI_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = (os.environ.get("CHASQUI_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+            or str(Path.home() / ".cache"))
     return Path(base) / "chasqui" / "models"
 
 
@@ -70,7 +71,8 @@ def seed_training_samples(session: Session) -> int:
     samples = load_training_data()
     now = datetime.now(UTC)
     session.add_all(
-        TrainingSample(tenant_id=None, text=text, intent=intent, source="seed", confirmed=True, created_at=now)
+        TrainingSample(tenant_id=None, text=text, intent=intent, source="seed", confirmed=True,
+                       created_at=now)
         for text, intent in samples
     )
     return len(samples)
@@ -94,7 +96,8 @@ def load_active_model(session: Session) -> IntentModel | None:
 
 def register(session: Session, model: IntentModel, metrics: dict, sample_count: int, duration_s: float,
              *, activate: bool = True) -> TrainedVersion:
-    version = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id.is_(None))) or 0) + 1
+    latest = session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id.is_(None)))
+    version = (latest or 0) + 1
     artifact = model.to_bytes()
     if activate:
         session.execute(

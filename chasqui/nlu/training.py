@@ -60,7 +60,8 @@ def load_training_data() -> list[Sample]:
 def data_hash() -> str:
     """Hash of the seed data and of the code that turns it into a model (a cache key)."""
     digest = hashlib.sha256()
-    for path in (DATA_FILE, Path(classifier.__file__), TRAINING_PIPELINE_FILE, Path(normalize_module.__file__)):
+    code = (Path(classifier.__file__), TRAINING_PIPELINE_FILE, Path(normalize_module.__file__))
+    for path in (DATA_FILE, *code):
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:32]
@@ -90,8 +91,8 @@ def _report(truth: Sequence[str], predicted: Sequence[str], elapsed_s: float) ->
     macro_f1 = 0.0
     if n:
         f1_scores = []
-        for label, (precision, recall, f1, support) in zip(labels, _per_label_scores(truth, predicted, labels),
-                                                           strict=True):
+        scores = _per_label_scores(truth, predicted, labels)
+        for label, (precision, recall, f1, support) in zip(labels, scores, strict=True):
             per_intent[label] = {"precision": round(precision, 4), "recall": round(recall, 4),
                                  "f1": round(f1, 4), "support": support}
             f1_scores.append(f1)
