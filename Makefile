@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	bash scripts/install_assets.sh
 
 ## run: bootstrap ./data (database, demo tenant, intent model) and serve on http://127.0.0.1:8000
 run: install

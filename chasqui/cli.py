@@ -81,7 +81,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     from chasqui.web.app import bootstrap
 
     bootstrap(settings(), progress_line)
-    uvicorn.run("chasqui.web.app:create_app", factory=True, host=host, port=port, workers=workers)
+    # open live-update streams (SSE) must not hold a Ctrl-C for long
+    uvicorn.run(
+        "chasqui.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+        timeout_graceful_shutdown=3,
+    )
 
 
 @app.command()
@@ -90,7 +94,12 @@ def worker() -> None:
     """Only the background worker (distributed mode)."""
     from chasqui.worker.run import run_worker
 
-    run_worker(settings())
+    current = settings()
+    if current.redis_url:  # the panels hear about the worker's changes through Redis pub/sub
+        from chasqui.web.live import publish_changes_to_redis
+
+        publish_changes_to_redis(current.redis_url)
+    run_worker(current)
 
 
 @app.command()
@@ -318,6 +327,55 @@ def nlu_classify(
         },
         "normalized": analysis.normalized, "ms": round(elapsed, 3),
     }, ensure_ascii=False))
+
+
+@nlu_app.command("review")
+@friendly
+def nlu_review(
+    limit: int = typer.Option(20, "--limit", min=1, help="how many samples to list"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per sample"),
+) -> None:
+    """List unconfirmed training samples (labelled by the LLM teacher or the model), newest first."""
+    from chasqui.nlu.review import unconfirmed
+    from chasqui.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        rows = unconfirmed(session, limit)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        out.print("No hay muestras por revisar.")
+        return
+    table = Table(title=f"{len(rows)} muestras sin confirmar")
+    for column in ("id", "tenant", "fuente", "texto", "intent", "modelo dijo", "conf."):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        confidence = "" if row["ml_confidence"] is None else f"{row['ml_confidence']:.2f}"
+        table.add_row(str(row["id"]), row["tenant"] or "", row["source"], row["text"], row["intent"],
+                      row["ml_intent"] or "", confidence)
+    out.print(table)
+    out.print("[dim]chasqui nlu confirm ID [--intent INTENT][/dim]")
+
+
+@nlu_app.command("confirm")
+@friendly
+def nlu_confirm(
+    sample_id: int = typer.Argument(..., help="the sample's id (see `chasqui nlu review`)"),
+    intent: str | None = typer.Option(None, "--intent", help="the right intent, when the label is wrong"),
+) -> None:
+    """Confirm a training sample's label, or correct it with --intent."""
+    from chasqui.nlu.review import confirm
+    from chasqui.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        row = confirm(session, sample_id, intent)
+    print(json.dumps(row, ensure_ascii=False))
 
 
 # ---------------------------------------------------------------------------------------- users

@@ -83,6 +83,7 @@ class BotConfig:
     intervention_enabled: bool = True
     intervention_timeout_seconds: int = 120
     operator_numbers: tuple[str, ...] = ()
+    prompt: str = ""  # extra instructions for the LLM teacher (bot_settings.prompt)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy import func, select
@@ -41,6 +42,8 @@ class Runtime:
     settings: Settings
     db: DbEngine
     _model: IntentModel | None = field(default=None, repr=False)
+    _llm: Any = field(default=None, repr=False)  # chasqui.llm.client.LLMClient (its circuit breaker)
+    _learner: Any = field(default=None, repr=False)  # chasqui.nlu.learning.Learner
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -67,8 +70,30 @@ class Runtime:
 
     def service(self, session: Session, slug_or_id: str | int) -> ConversationService:
         snapshot = self.snapshot(session, slug_or_id)
-        engine = Engine(snapshot, Brain.for_tenant(snapshot, self.model()))
-        return ConversationService(snapshot, engine)
+        engine = Engine(snapshot, Brain.for_tenant(snapshot, self.model()), teacher=self.teacher(session))
+        return ConversationService(snapshot, engine, learner=self.learner())
+
+    def teacher(self, session: Session) -> Any:
+        """The LLM teacher with the current platform settings, or None when no endpoint is configured
+        (``CHASQUI_LLM_BASE_URL``, else the platform setting ``llm_base_url``)."""
+        from chasqui.llm.client import LLMClient, LLMSettings
+
+        config = LLMSettings.load(session, self.settings)
+        if config is None:
+            return None
+        from chasqui.llm.teacher import Teacher
+
+        if self._llm is None:
+            self._llm = LLMClient()
+        return Teacher(self._llm, config)
+
+    def learner(self) -> Any:
+        """Retrains the intent model in the background after enough new samples."""
+        if self._learner is None:
+            from chasqui.nlu.learning import Learner
+
+            self._learner = Learner(self.db, on_promoted=self.reload_model)
+        return self._learner
 
     def import_demo_if_empty(self) -> str | None:
         with self.session() as session:
@@ -93,6 +118,8 @@ def throwaway_runtime(tenant_file: str | Path, progress: Progress | None = None)
                 slug = tenant.slug
             yield runtime, slug
         finally:
+            if runtime._learner is not None:  # a retrain still running needs the database
+                runtime._learner.wait()
             runtime.db.dispose()
 
 

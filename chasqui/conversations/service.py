@@ -65,9 +65,10 @@ def _aware(value: datetime | None) -> datetime | None:
 class ConversationService:
     """Applies engine decisions for one tenant."""
 
-    def __init__(self, tenant: TenantSnapshot, engine: Engine) -> None:
+    def __init__(self, tenant: TenantSnapshot, engine: Engine, learner: Any = None) -> None:
         self.tenant = tenant
         self.engine = engine
+        self.learner = learner  # chasqui.nlu.learning.Learner: retrains after enough new samples
 
     # -- loading ---------------------------------------------------------------------------------
     def conversation_for(self, session: Session, phone: str, name: str | None, now: datetime) -> Conversation:
@@ -254,6 +255,19 @@ class ConversationService:
                 confirmed=False, ml_intent=decision.intent, ml_confidence=decision.confidence,
                 message_id=inbound.id, created_at=now,
             ))
+        if decision.sample is not None and inbound.text:  # labelled by the LLM teacher
+            sample = decision.sample
+            session.add(TrainingSample(
+                tenant_id=self.tenant.id, text=inbound.text[:2000], intent=sample.intent, source=sample.source,
+                confirmed=False, ml_intent=sample.ml_intent, ml_confidence=sample.ml_confidence,
+                message_id=inbound.id, created_at=now,
+            ))
+            if self.learner is not None:
+                self.learner.after_sample(session)
+        if decision.llm_usage:
+            from chasqui.llm.usage import record_usage
+
+            record_usage(session, self.tenant.id, decision.llm_usage, now.astimezone(UTC).date())
 
     def _queue(self, session: Session, conversation_id: int | None, message_id: int | None, to: str, text: str,
                now: datetime, kind: str = "reply") -> None:

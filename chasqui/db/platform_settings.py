@@ -68,6 +68,15 @@ SETTINGS: dict[str, SettingSpec] = {
     "llm_max_tokens": SettingSpec(_positive_int, "most tokens in one LLM answer", default="300"),
     "llm_api_key": SettingSpec(_text, "API key of the LLM endpoint (stored encrypted)", secret=True),
     "llm_base_url": SettingSpec(_text, "base URL of an OpenAI-compatible endpoint"),
+    "llm_timeout_seconds": SettingSpec(_float_between(0.5, 120.0), "seconds to wait for the LLM", default="8"),
+    "llm_max_reply_chars": SettingSpec(_positive_int, "most characters of one LLM reply", default="400"),
+    "llm_max_reply_sentences": SettingSpec(_positive_int, "most sentences of one LLM reply", default="3"),
+    "llm_price_input_per_mtok": SettingSpec(
+        _float_between(0.0, 1000.0), "USD per million prompt tokens (unset: built-in table)"
+    ),
+    "llm_price_output_per_mtok": SettingSpec(
+        _float_between(0.0, 1000.0), "USD per million completion tokens (unset: built-in table)"
+    ),
     "ml_confidence_threshold": SettingSpec(
         _float_between(0.0, 1.0), "default ML confidence to act without the LLM", default="0.80"
     ),

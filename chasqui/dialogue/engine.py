@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
@@ -34,6 +35,9 @@ from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention
 
+if TYPE_CHECKING:
+    from chasqui.llm.teacher import Teacher
+
 # Intents that only read data: safe to answer even when the model is not sure.
 INFORMATIONAL = {
     "saludo", "despedida", "agradecimiento", "consultar_precio", "consultar_catalogo",
@@ -47,6 +51,13 @@ MAX_LISTED = 8
 MAX_MESSAGE_CHARS = 320
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
 _RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno|un)\s+(?:[a-z]+\s+)?menos\b")
+_COUNT_WORDS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10}
+_BARE_COUNT = re.compile(r"^(?:\w+\s+){0,3}?(?:dame|deme|quiero|ponme|pongame|mandame|mandeme|agregame|separame)\s+"
+                         r"(\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+y\b")
+_PLACE_STOP = frozenset({
+    "tambien", "llegan", "llega", "llegas", "hacen", "hace", "envian", "mandan", "reparten", "delivery", "por",
+    "favor", "porfa", "no", "si", "cuanto", "cuanta", "que", "y", "o", "hoy", "manana", "pe", "pues", "ps",
+})
 _PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
 _REMOVE = re.compile(r"\b(?:quit|sac|elimin|borr|retir)[a-z]*\b|\bya no (?:quiero|deseo)\b|\bsin\b")
 _REMOVE_WORDS = (
@@ -142,9 +153,10 @@ def _entities_json(analysis: Analysis) -> dict:
 
 
 class Engine:
-    def __init__(self, tenant: TenantSnapshot, brain: Brain) -> None:
+    def __init__(self, tenant: TenantSnapshot, brain: Brain, teacher: Teacher | None = None) -> None:
         self.tenant = tenant
         self.brain = brain
+        self.teacher = teacher  # the LLM that decides the turns the model is unsure of (optional)
 
     # -- entry points ----------------------------------------------------------------------
     def handle_operator(self, text: str, state: ConversationState, now: datetime) -> Decision:
@@ -208,7 +220,8 @@ class Engine:
         turn.memory["fallback_streak"] = 0
         if resolved != "fuera_de_alcance":
             turn.memory.pop("awaiting_human", None)
-        self.HANDLERS[resolved](self, turn)
+        if source != "llm":  # the teacher's tools already acted
+            self.HANDLERS[resolved](self, turn)
         turn.memory["last_intent"] = resolved
 
     def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
@@ -235,6 +248,10 @@ class Engine:
             return "consultar_delivery", "ml" if confident and intent == "consultar_delivery" else "rule"
         if confident:
             return self._adapt(turn, intent), "ml"
+        if self.teacher is not None:  # the LLM decides, labels and acts through its tools
+            taught = self.teacher.teach(self, turn)
+            if taught is not None:
+                return taught, "llm"
         for candidate, _score in self._rerank(turn):
             if self._supported(turn, candidate):
                 return self._adapt(turn, candidate), "rule"
@@ -559,9 +576,14 @@ class Engine:
         match = _PLACE.search(folded)
         if not match:
             return None
-        place = match.group(1).strip()
+        words = []
+        for word in match.group(1).split():
+            if word in _PLACE_STOP or len(words) == 3:
+                break
+            words.append(word)
+        place = " ".join(words)
         stop = {"domicilio", "casa", "mi casa", "delivery", "tienda", "la tienda", "hoy", "manana"}
-        if place in stop or any(place.startswith(w) for w in ("cuanto", "que ", "cuando")):
+        if not place or place in stop or any(place.startswith(w) for w in ("cuanto", "que ", "cuando")):
             return None
         return place
 
@@ -594,6 +616,9 @@ class Engine:
             turn.entities.quantities[0] if len(mentions) == 1 and len(turn.entities.quantities) == 1 else None
         )
         items: list[tuple[str, int]] = []
+        leftover = self._count_for_focus(turn)
+        if leftover is not None:  # "dame 2 y una mica": the 2 are of the product just discussed
+            items.append((turn.memory["focus_sku"], leftover))
         for mention in mentions:
             if self.unknown_variant(turn, mention):
                 continue
@@ -615,6 +640,18 @@ class Engine:
             items.append((chosen.sku, quantity))
         if items:
             self._add_items(turn, items)
+
+    def _count_for_focus(self, turn: Turn) -> int | None:
+        """A bare count before "y <product>" refers to the product in focus ("dame 2 y una mica")."""
+        focus = turn.memory.get("focus_sku")
+        mentions = turn.entities.products
+        if not focus or not mentions or any(focus in (m.sku, *m.candidates) for m in mentions):
+            return None
+        match = _BARE_COUNT.search(turn.folded)
+        if not match:
+            return None
+        word = match.group(1)
+        return int(word) if word.isdigit() else _COUNT_WORDS.get(word)
 
     def _add_items(self, turn: Turn, items: list[tuple[str, int]]) -> None:
         added: list[str] = []
@@ -655,8 +692,8 @@ class Engine:
         priced = turn.priced()
         if priced.is_empty:
             return
-        saving = f" (ahorras {turn.money(priced.discount)} con promo)" if priced.discount else ""
-        turn.decision.replies[-1] += f" Total: {turn.money(priced.total)}{saving}."
+        key = "total_con_ahorro" if priced.discount else "total_parcial"
+        turn.append_to_last(key, total=turn.money(priced.total), saving=turn.money(priced.discount))
 
     def cart_lines(self, turn: Turn, priced: PricedCart) -> str:
         return join_es([f"{line.quantity} × {line.name} ({turn.money(line.line_total)})" for line in priced.lines])

@@ -17,7 +17,8 @@ DAY_NAMES = {
 def _span(value: str) -> tuple[time, time] | None:
     try:
         start, end = (part.strip() for part in value.split("-", 1))
-        return time.fromisoformat(start), time.fromisoformat(end)
+        closing = time.max if end in ("24:00", "24:00:00") else time.fromisoformat(end)
+        return time.fromisoformat(start), closing
     except ValueError:
         return None
 

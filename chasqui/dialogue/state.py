@@ -77,6 +77,16 @@ class Notification:
     kind: str  # sale | payment | cancel | escalation
 
 
+@dataclass(frozen=True)
+class SampleLabel:
+    """A training sample the turn produced: the label, who gave it, and what the model said."""
+
+    intent: str
+    source: str  # llm (the teacher labelled it)
+    ml_intent: str | None = None
+    ml_confidence: float | None = None
+
+
 @dataclass
 class Decision:
     replies: list[str] = field(default_factory=list)
@@ -92,3 +102,5 @@ class Decision:
     notifications: list[Notification] = field(default_factory=list)
     entities: dict[str, Any] = field(default_factory=dict)
     learn: bool = False  # the message is worth a training sample
+    sample: SampleLabel | None = None  # a labelled sample to store (the LLM teacher's label)
+    llm_usage: list[Any] = field(default_factory=list)  # chasqui.llm.client.Usage of this turn's LLM calls

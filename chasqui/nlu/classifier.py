@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chasqui.nlu.normalize import normalize
+from chasqui.nlu.normalize import fold_enye, normalize
 
 if TYPE_CHECKING:  # training-side types only; never imported at run time here
     from scipy import sparse
@@ -67,9 +67,11 @@ class TrainingConfig:
 def prepare_text(text: str) -> str:
     """Training/inference text -> classifier input (``<prod>`` becomes the product token).
 
-    ``normalize`` is idempotent, so already normalized (and abstracted) text passes unchanged.
+    The classifier reads "ñ" as "n" (``fold_enye``): customers write "manana" as often as
+    "mañana". ``normalize`` is idempotent, so already normalized (and abstracted) text passes
+    unchanged.
     """
-    return normalize(text)
+    return fold_enye(normalize(text))
 
 
 class IntentModel:
@@ -120,7 +122,7 @@ class IntentModel:
         return self._proba_normalized(prepare_text(text))
 
     def _proba_normalized(self, text: str) -> np.ndarray:
-        indices, values = self._features(text)
+        indices, values = self._features(fold_enye(text))
         logits = self._intercept.copy()
         if indices:
             logits += np.asarray(values) @ self._coef_t[indices]

@@ -15,8 +15,14 @@ Matching works on normalized tokens folded by ``lexicon.stem`` (singular/plural,
 - a span that is just a category name ("tortas") is a category, not a product;
 - zones compete with products for the same words, so a zone is never read as a product (nor
   the other way round); words of zones and payment methods are never fuzzily read as products.
-Quantities ("2", "dos", "una docena", "media docena", "un par", "x3") attach to the product
+- a mention that names only the head of products ("pie", "martillo", "empanada", or the category
+  word "torta") followed by "de <words>" that no product with that head has ("pie de manzana",
+  "martillo de bola", "clavos de 3 pulgadas") is an unknown variant: its ``qualifier`` holds those
+  words and its candidates are the products sharing the head ("no tenemos pie de manzana").
+Quantities ("2", "0", "dos", "una docena", "media docena", "un par", "x3") attach to the product
 right after them, across articles, "de", unit words ("3 cajas de alfajores") and size words.
+Catalog words are compared with "ñ" read as "n" ("martillo de una" finds "Martillo de uña"), but
+a written "uña" is never the article "una".
 Payment methods are the tenant's codes, found by code, name words and well-known Peruvian
 families ("te yapeé" -> yape, "transferí" -> the tenant's transfer method); a family the tenant
 does not offer comes back under the family's name, so the dialogue can say it is not accepted.
@@ -39,12 +45,13 @@ from chasqui.nlu.lexicon import (
     CONNECTORS,
     FUNCTION_WORDS,
     GEO_GENERIC,
+    NOT_A_VARIANT,
     SIZE_WORDS,
     UNIT_WORDS,
     ZONE_ABBREVIATIONS,
     stem,
 )
-from chasqui.nlu.normalize import PRODUCT_TOKEN, normalize
+from chasqui.nlu.normalize import PRODUCT_TOKEN, fold_enye, normalize
 from chasqui.nlu.numbers import NUMBER_WORDS, Quantity, parse_quantities
 
 _TOKEN_RE = re.compile(r"\S+")
@@ -52,6 +59,7 @@ _CACHE_LIMIT = 50_000
 _MAX_GAP = 4  # words allowed between a quantity and its product ("3 cajas grandes de alfajores")
 _AFTER_QUANTITY_END = frozenset({"y", "e", "qmark", "exclam", "por", "mas", "nomas", "no", "porfa"})
 _MODIFIER_LEADS = frozenset({"de", "del"})
+_MAX_QUALIFIER_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class ProductMention:
     score: float  # 0..100: 100 = a name or alias exactly (any typo or partial name scores less)
     start: int  # character span of the mention in the normalized text
     end: int
+    # Words of an unknown variant ("manzana" in "pie de manzana"): the customer named the head of
+    # ``candidates`` ("pie") but asked for a kind none of them is. None for a plain mention.
+    qualifier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,8 @@ class _Span:
     exact: bool
     size: int  # number of content words
     score: float
+    content: tuple[str, ...] = ()  # the canonical (folded, stemmed) words matched
+    qualifier: tuple[int, int] | None = None  # token range of an unknown variant's words
 
     def priority(self) -> tuple[int, int, float, int]:
         return (self.size, int(self.exact), self.score, -self.i)
@@ -194,8 +207,8 @@ def _is_slice(part: Sequence[str], whole: Sequence[str]) -> bool:
 
 
 def name_key(name: str) -> tuple[str, ...]:
-    """Stemmed content words of a catalog name or alias."""
-    return tuple(stem(w) for w in normalize(name).split() if w not in CONNECTORS)
+    """Stemmed content words of a catalog name or alias ("ñ" read as "n")."""
+    return tuple(stem(w) for w in fold_enye(normalize(name)).split() if w not in CONNECTORS)
 
 
 _UNIT_STEMS = frozenset(stem(w) for w in UNIT_WORDS)
@@ -229,13 +242,20 @@ class CatalogMatcher:
             for text in (product.name, *product.aliases)
         ]
         product_words = frozenset(t for f in product_forms for t in f.key)
+        self._product_forms = tuple(dict.fromkeys(f for f in product_forms if f.key))
+        self._name_keys = tuple(name_key(product.name) for product in self.products)
+        self._words_of: tuple[frozenset[str], ...] = tuple(
+            frozenset(t for f in self._product_forms if f.owner == idx for t in f.key)
+            for idx in range(len(self.products))
+        )
         self._product_index = _FormIndex(product_forms, fuzzy_min_len=4, blocked=zone_words | payment_words)
         self._zone_index = _FormIndex(zone_forms, fuzzy_min_len=5, blocked=product_words | payment_words)
         self._category_index = _FormIndex(
             (_Form(name_key(c), idx) for idx, c in enumerate(self.categories)),
             fuzzy_min_len=6, blocked=zone_words | payment_words,
         )
-        unit_words = {words[0] for words in (normalize(p.unit).split() for p in self.products) if words}
+        unit_words = {words[0] for words in (fold_enye(normalize(p.unit)).split() for p in self.products)
+                      if words}
         self._unit_stems = _UNIT_STEMS | frozenset(stem(w) for w in unit_words if w.isalpha())
         self._category_words = frozenset(t for key in self._category_keys for t in key)
 
@@ -254,12 +274,14 @@ class CatalogMatcher:
         matches = list(_TOKEN_RE.finditer(normalized))
         if not matches:
             return Entities()
-        words = [m.group() for m in matches]
-        stems = [stem(w) for w in words]
+        words = [m.group() for m in matches]  # as written ("uña"): for ordinary-word checks
+        folded = [fold_enye(w) for w in words]  # ("una"): for catalog look-ups
+        stems = [stem(w) for w in folded]
         spans = self._select(
-            self._spans("zone", self._zone_index, words, stems)
-            + self._spans("product", self._product_index, words, stems)
+            self._spans("zone", self._zone_index, words, folded, stems)
+            + self._spans("product", self._product_index, words, folded, stems)
         )
+        spans = self._mark_unknown_variants(spans, words, folded, stems)
         taken = [False] * len(words)
         for span in spans:
             for k in range(span.i, span.j):
@@ -275,16 +297,18 @@ class CatalogMatcher:
                 score=round(s.score, 2),
                 start=matches[s.i].start(),
                 end=matches[s.j - 1].end(),
+                qualifier=" ".join(words[s.qualifier[0] : s.qualifier[1]]) if s.qualifier else None,
             )
             for idx, s in enumerate(product_spans)
         )
         used = {id(q) for q in attached.values()}
         return Entities(
             products=mentions,
-            quantities=tuple(q.value for q in quantities if not q.article or id(q) in used),
-            payment_methods=self._payments(words),
+            quantities=tuple(q.value for q in quantities
+                             if not q.article or id(q) in used or self._counts_units(q, folded)),
+            payment_methods=self._payments(folded),
             zones=tuple(dict.fromkeys(self.zones[s.owners[0]].name for s in spans if s.kind == "zone")),
-            categories=self._categories(words, stems),
+            categories=self._categories(words, folded, stems),
         )
 
     def abstract(self, normalized_text: str, entities: Entities) -> str:
@@ -301,18 +325,19 @@ class CatalogMatcher:
         for idx, zone in enumerate(self.zones):
             key = name_key(zone.name)
             yield _Form(key, idx)
-            words = [w for w in normalize(zone.name).split() if w not in {"de", "del"}]
+            words = [w for w in fold_enye(normalize(zone.name)).split() if w not in {"de", "del"}]
             if len(words) >= 3:  # "san juan de lurigancho" -> "sjl"
                 yield _Form(("".join(w[0] for w in words),), idx)
 
     # -- spans ----------------------------------------------------------------------------------
 
-    def _spans(self, kind: str, index: _FormIndex, words: list[str], stems: list[str]) -> list[_Span]:
+    def _spans(self, kind: str, index: _FormIndex, words: list[str], folded: list[str],
+               stems: list[str]) -> list[_Span]:
         if not index.forms:
             return []
         canon = [
             index.canon(ZONE_ABBREVIATIONS.get(w, w) if kind == "zone" else w, s)
-            for w, s in zip(words, stems, strict=True)
+            for w, s in zip(folded, stems, strict=True)
         ]
         spans: list[_Span] = []
         n = len(words)
@@ -358,7 +383,7 @@ class CatalogMatcher:
             return None
         owners = sorted(best, key=lambda o: (not best[o][0], -best[o][1], o))
         top_exact, top_score = best[owners[0]]
-        return _Span(kind, i, j, tuple(owners), top_exact, len(content), top_score)
+        return _Span(kind, i, j, tuple(owners), top_exact, len(content), top_score, tuple(content))
 
     def _valid_product_part(self, content: list[str], span_words: list[str], form: _Form,
                             previous: str) -> bool:
@@ -383,6 +408,119 @@ class CatalogMatcher:
             chosen.append(span)
             used.update(range(span.i, span.j))
         return sorted(chosen, key=lambda s: s.i)
+
+    # -- unknown variants ("pie de manzana") ----------------------------------------------------
+
+    def _mark_unknown_variants(self, spans: list[_Span], words: list[str], folded: list[str],
+                               stems: list[str]) -> list[_Span]:
+        """Turn a head-only mention followed by "de <words>" that no product with that head has into
+        an unknown-variant mention (qualifier set, candidates = the products sharing the head).
+
+        A head is a product mention that names no product completely ("pie", "empanada", "llave de
+        paso") or a bare category word that heads product names ("torta"). The qualifier's words
+        absorb a weaker product mention they overlap ("martillo de bola": "bola" is no typo of "cola").
+        """
+        owner: dict[int, _Span] = {k: span for span in spans for k in range(span.i, span.j)}
+        out: list[_Span] = []
+        absorbed: set[int] = set()
+        k = 0
+        while k < len(words):
+            span = owner.get(k)
+            if span is not None and span.i != k:
+                k += 1
+                continue
+            head = span if span is not None and span.kind == "product" else None
+            if span is None:
+                head = self._bare_head(k, words, folded, stems)
+            marked = self._with_qualifier(head, owner, words, folded) if head is not None else None
+            if marked is not None:
+                out.append(marked)
+                absorbed.update(id(owner[t]) for t in range(marked.i, marked.j) if t in owner)
+                k = marked.j
+                continue
+            if span is not None:
+                if id(span) not in absorbed:
+                    out.append(span)
+                k = span.j
+            else:
+                k += 1
+        return out
+
+    def _bare_head(self, k: int, words: list[str], folded: list[str], stems: list[str]) -> _Span | None:
+        """A category word that heads product names and was not read as a product ("torta")."""
+        if words[k] in FUNCTION_WORDS or folded[k] in NUMBER_WORDS:
+            return None
+        found = self._product_index.canon(folded[k], stems[k])
+        if found is None or found[1] < 1.0 or (found[0],) not in self._category_keys:
+            return None
+        content = (found[0],)
+        owners = self._head_owners(content)
+        if not owners or not _distinctive_product_word(words[k], found[0], self._unit_stems):
+            return None
+        coverage = max(len(content) / len(f.key) for f in self._product_forms if f.owner in owners
+                       and f.key[: len(content)] == content)
+        return _Span("product", k, k + 1, owners, False, 1, 100.0 * (0.6 + 0.3 * coverage), content)
+
+    def _head_owners(self, content: tuple[str, ...]) -> tuple[int, ...]:
+        """Products with a name or alias that starts with ``content`` and goes on."""
+        size = len(content)
+        return tuple(dict.fromkeys(
+            f.owner for f in self._product_forms if len(f.key) > size and f.key[:size] == content
+        ))
+
+    def _with_qualifier(self, head: _Span, owner: dict[int, _Span], words: list[str],
+                        folded: list[str]) -> _Span | None:
+        content = head.content
+        if not content or any(self._name_keys[o] == content for o in head.owners):
+            return None  # a product's whole name ("Pie" when the catalog sells one called so)
+        sharing = self._head_owners(content)
+        if not sharing:
+            return None
+        qualifier = self._qualifier_range(head, owner, words, folded)
+        if qualifier is None:
+            return None
+        start, end = qualifier
+        if not all(self._contradicts(o, words[start:end], folded[start:end]) for o in sharing):
+            return None
+        candidates = tuple(dict.fromkeys([*(o for o in head.owners if o in sharing), *sharing]))
+        return _Span("product", head.i, end, candidates, False, head.size, head.score, content, qualifier)
+
+    def _qualifier_range(self, head: _Span, owner: dict[int, _Span], words: list[str],
+                         folded: list[str]) -> tuple[int, int] | None:
+        """Token range of the "de <words>" right after ``head`` ("de manzana", "de 3 pulgadas").
+
+        "del"/"de la ..." point at a thing, not a kind ("la torta de la vitrina"): never a variant.
+        """
+        n = len(words)
+        k = head.j
+        if k >= n or words[k] != "de":
+            return None
+        k += 1
+        start = k
+        while k < n and k - start < _MAX_QUALIFIER_WORDS:
+            other = owner.get(k)
+            if other is not None and (other.kind != "product" or other.exact):
+                break  # a zone or another product named in full
+            word = words[k]
+            if word.isdigit():  # a number only before its measure ("de 3 pulgadas")
+                if k + 1 >= n or not _qualifier_word(words[k + 1]):
+                    break
+            elif not _qualifier_word(word) or stem(folded[k]) in self._unit_stems \
+                    or (len(word) < 3 and not words[k - 1].isdigit()):  # "w" only in "12 w"
+                break
+            k += 1
+        return (start, k) if k > start else None
+
+    def _contradicts(self, owner: int, words: list[str], folded: list[str]) -> bool:
+        """True when ``words`` name a kind that product ``owner`` is not (by its name and aliases)."""
+        known = self._words_of[owner]
+        matched = [_names_word(stem(f), known) for f in folded]
+        numbers = [w.isdigit() for w in words]
+        if any(not m and not num for m, num in zip(matched, numbers, strict=True)):
+            return True
+        # "de 3 pulgadas" for "Clavos de 2 pulgadas": same measure, another number
+        return any(not m and num for m, num in zip(matched, numbers, strict=True)) and \
+            any(m and not num for m, num in zip(matched, numbers, strict=True))
 
     # -- quantities -----------------------------------------------------------------------------
 
@@ -410,13 +548,17 @@ class CatalogMatcher:
                 continue
             after = words[quantity.end] if quantity.end < len(words) else ""
             if words[span.j] == "x" or not after or after in _AFTER_QUANTITY_END \
-                    or stem(after) in self._unit_stems:
+                    or stem(fold_enye(after)) in self._unit_stems:
                 attached[idx] = quantity
                 used.add(id(quantity))
         return attached
 
+    def _counts_units(self, quantity: Quantity, folded: list[str]) -> bool:
+        """A bare "un"/"una" right before a unit word counts ("ponle una caja más")."""
+        return quantity.end < len(folded) and stem(folded[quantity.end]) in self._unit_stems
+
     def _is_gap_word(self, word: str) -> bool:
-        stemmed = stem(word)
+        stemmed = stem(fold_enye(word))
         return (word in ARTICLES or word in {"de", "del"} or stemmed in self._unit_stems
                 or stemmed in _SIZE_STEMS or stemmed in self._category_words)
 
@@ -443,8 +585,8 @@ class CatalogMatcher:
                 found.append(code)
         return tuple(dict.fromkeys(found))
 
-    def _categories(self, words: list[str], stems: list[str]) -> tuple[str, ...]:
-        spans = self._select(self._spans("category", self._category_index, words, stems))
+    def _categories(self, words: list[str], folded: list[str], stems: list[str]) -> tuple[str, ...]:
+        spans = self._select(self._spans("category", self._category_index, words, folded, stems))
         return tuple(dict.fromkeys(self.categories[s.owners[0]] for s in spans))
 
 
@@ -453,7 +595,7 @@ def _payment_index(methods: Sequence[PaymentMethod]) -> tuple[dict[str, str], di
     keys: dict[str, str] = {}
     family_code: dict[str, str] = {}
     for method in methods:
-        words = normalize(method.code.replace("_", " ")).split() + normalize(method.name).split()
+        words = fold_enye(normalize(method.code.replace("_", " ")) + " " + normalize(method.name)).split()
         for word in words:
             family = _family_of(word)
             if family is not None:
@@ -480,3 +622,35 @@ def _distinctive_product_word(word: str, canonical: str, unit_stems: frozenset[s
 def _has_distinctive(span_words: list[str], generic: frozenset[str]) -> bool:
     return any(len(w) >= 4 and w not in generic and w not in COMMON_WORDS and w not in CONNECTORS
                for w in span_words)
+
+
+def _qualifier_word(word: str) -> bool:
+    """A word that may name a kind of product ("manzana", "bola", "pulgadas"), not an ordinary one."""
+    return (word.isalpha() and word not in FUNCTION_WORDS and word not in COMMON_WORDS
+            and word not in SIZE_WORDS and word not in NUMBER_WORDS and word not in NOT_A_VARIANT)
+
+
+def _names_word(stemmed: str, known: frozenset[str]) -> bool:
+    """``stemmed`` is one of ``known`` or a plausible misspelling of one ("poyo" for "pollo")."""
+    if stemmed in known:
+        return True
+    if len(stemmed) < 4:
+        return False
+    sound = _sound(stemmed)
+    limit = 1 if len(stemmed) <= 6 else 2
+    return any(
+        _sound(word) == sound or OSA.distance(stemmed, word, score_cutoff=limit) <= limit
+        for word in known if len(word) >= 4
+    )
+
+
+_SOUND_RULES = (("ll", "y"), ("v", "b"), ("z", "s"), ("ce", "se"), ("ci", "si"), ("qu", "k"), ("c", "k"),
+                ("h", ""))
+
+
+@lru_cache(maxsize=4096)
+def _sound(word: str) -> str:
+    """Rough Peruvian-Spanish sound of a word: spellings that sound alike meet ("poyo"/"pollo")."""
+    for old, new in _SOUND_RULES:
+        word = word.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", word)

@@ -56,6 +56,7 @@ qmark exclam emo emo_pos emo_neg url zprod jaja
 como cuando donde quien cual
 hacer hago haces hace haria podria puedo puede pueden podemos podrias sabe sabes saber
 esto eso aquello aquel aquella carrito carro canasta
+señor señora señorita niño niña pequeño pequeña años
 """)
 
 UNIT_WORDS = _words("""
@@ -67,7 +68,15 @@ frasco sobre saco bolsita cajita vasito ciento millar
 SIZE_WORDS = _words("""
 grande grandes chico chica chicos chicas pequeno pequena pequenos pequenas mediano mediana medianos
 medianas familiar familiares personal personales entero entera enteros enteras mas extra
+pequeño pequeña pequeños pequeñas
 """)
+
+NOT_A_VARIANT = _words("""
+cumpleanos cumpleaños aniversario matrimonio boda bautizo bautismo regalo navidad fiesta fiestas evento
+reunion oficina trabajo colegio siempre verdad antes despues ahorita rapido rapidito urgente
+""")
+"""Words that say what a product is for or when, not which kind ("una torta de cumpleaños"): never
+read as an unknown variant of a product."""
 
 GEO_GENERIC = _words("""
 san santa santo villa cercado lima distrito zona norte sur este oeste centro alto alta bajo baja nuevo

@@ -1,7 +1,9 @@
 """Normalization of WhatsApp Spanish (Peru) before entity extraction and classification.
 
 ``normalize`` is total: it accepts any ``str`` (also binary garbage or huge texts) and returns a
-lowercase, accent-free string of space-separated tokens. The same function is applied to the
+lowercase, accent-free string of space-separated tokens. "ñ" is a letter, not an accent, and stays:
+"uña" must not turn into the article "una". Where "n" and "ñ" should count as the same letter
+(catalog keys, the classifier's features), callers apply ``fold_enye``. The same function is applied to the
 customer's text, to the training samples and to the catalog's names, so typos it fixes and
 tokens it produces stay consistent everywhere.
 """
@@ -75,7 +77,7 @@ _SPELLING: dict[str, str] = {
     "ntp": "no te preocupes", "msj": "mensaje", "mje": "mensaje", "aki": "aqui", "aca": "aqui",
     "kien": "quien", "kuanto": "cuanto", "cuant": "cuanto", "cuanta": "cuanto", "kuando": "cuando",
     "cdo": "cuando", "dsp": "despues", "dps": "despues", "dp": "despues",
-    "salu2": "saludos", "toy": "estoy", "tas": "estas", "sta": "esta", "mñn": "manana",
+    "salu2": "saludos", "toy": "estoy", "tas": "estas", "sta": "esta", "mñn": "mañana",
     "mna": "manana", "hoi": "hoy", "oy": "hoy", "ps": "pues", "pe": "pues",
     "nd": "nada", "tdo": "todo", "tods": "todos", "ok": "ok", "oki": "ok", "okis": "ok",
     "okey": "ok", "okay": "ok", "oka": "ok", "okk": "ok", "dale": "dale", "sip": "si",
@@ -144,8 +146,14 @@ def _limit_repeats(tokens: list[str]) -> list[str]:
     return out
 
 
+def fold_enye(text: str) -> str:
+    """"ñ" -> "n": for comparisons where customers' "una"/"uña", "brena"/"breña" must meet."""
+    return text.replace("ñ", "n")
+
+
 def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Drop diacritics (and control characters), keeping "ñ"/"Ñ"."""
+    decomposed = unicodedata.normalize("NFKD", text).replace("n\u0303", "ñ").replace("N\u0303", "Ñ")
     kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and _printable(ch))
     return unicodedata.normalize("NFC", kept)
 

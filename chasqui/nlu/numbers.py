@@ -1,5 +1,5 @@
 """Quantity expressions in normalized Spanish text: "2", "dos", "veintidos", "treinta y dos",
-"una docena", "media docena", "dos docenas", "un par", "x3".
+"una docena", "media docena", "dos docenas", "un par", "x3"; "0" is a quantity (zero items).
 
 Works on the token list of a normalized text and returns token spans, so the entity extractor can
 attach a quantity to the product mention it belongs to.
@@ -90,7 +90,7 @@ def _parse_at(tokens: Sequence[str], i: int, skip: Sequence[bool] | None) -> Qua
         return None
     if _free(tokens, end, skip) in _DOZEN:
         value, end = value * 12, end + 1
-    if not 0 < value <= MAX_QUANTITY:
+    if not 0 <= value <= MAX_QUANTITY:  # 0 is a count too: "quiero 0 alfajores" (none of them)
         return None
     return Quantity(value, i, end)
 
@@ -109,8 +109,10 @@ def _number(tokens: Sequence[str], i: int, skip: Sequence[bool] | None) -> tuple
 
 
 def _count(tokens: Sequence[str], i: int) -> int | None:
-    value = int(tokens[i]) if len(tokens[i]) <= 4 else 0
-    return value if 0 < value <= MAX_QUANTITY else None
+    if len(tokens[i]) > 4:
+        return None
+    value = int(tokens[i])
+    return value if 0 <= value <= MAX_QUANTITY else None
 
 
 def _is_count_context(tokens: Sequence[str], start: int, end: int) -> bool:

@@ -95,16 +95,17 @@ def load_active_model(session: Session) -> IntentModel | None:
 
 
 def register(session: Session, model: IntentModel, metrics: dict, sample_count: int, duration_s: float,
-             *, activate: bool = True) -> TrainedVersion:
+             *, activate: bool = True, status: str | None = None) -> TrainedVersion:
+    """Store a trained model; ``status`` (active, candidate, rejected) overrides ``activate``."""
     latest = session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id.is_(None)))
     version = (latest or 0) + 1
     artifact = model.to_bytes()
-    if activate:
+    status = status or ("active" if activate else "candidate")
+    if status == "active":
         session.execute(
             update(ModelVersion).where(ModelVersion.tenant_id.is_(None), ModelVersion.status == "active")
             .values(status="candidate")
         )
-    status = "active" if activate else "candidate"
     session.add(ModelVersion(
         tenant_id=None, version=version, status=status, artifact=artifact,
         sha256=hashlib.sha256(artifact).hexdigest(), metrics=metrics, sample_count=sample_count,

@@ -126,6 +126,7 @@ def _bot(row: BotSettings | None) -> domain.BotConfig:
         intervention_enabled=row.intervention_enabled,
         intervention_timeout_seconds=row.intervention_timeout_seconds,
         operator_numbers=tuple(row.operator_numbers or ()),
+        prompt=row.prompt or "",
     )
 
 

@@ -16,21 +16,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from chasqui.config import Settings, get_settings
 from chasqui.runtime import Runtime
+from chasqui.web.access import NotLoggedIn
 from chasqui.web.auth import LoginLimiter
+from chasqui.web.layout import STATIC_DIR, make_templates, render
+from chasqui.web.live import Live
 from chasqui.whatsapp.graph import GraphClient
-from chasqui.worker.queue import EmbeddedQueue, NullQueue, WorkQueue
+from chasqui.worker.queue import EmbeddedQueue, NullQueue, RedisQueue, WorkQueue, queue_name
 from chasqui.worker.run import Worker, WorkerConfig
 
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Paths whose errors stay JSON/plain (machines read them); every other error is a panel page.
+MACHINE_PREFIXES = ("/api", "/webhook", "/health", "/events", "/static")
 SESSION_COOKIE = "chasqui_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
 ADMIN_EMAIL = "admin@chasqui.local"
@@ -46,6 +54,7 @@ class AppState:
     worker: Worker | None
     templates: Jinja2Templates
     login_limiter: LoginLimiter
+    live: Live | None = None
 
 
 def bootstrap(settings: Settings, progress: Progress | None = None) -> None:
@@ -105,23 +114,30 @@ def create_app(
         runtime.model()
         graph = GraphClient(settings.graph_api_url, settings.graph_api_version)
         queue: Any = EmbeddedQueue() if run_worker else NullQueue()
+        if settings.redis_url and not run_worker:  # distributed: `chasqui worker` processes read Redis
+            queue = RedisQueue(settings.redis_url, queue_name(settings))
         worker = Worker(runtime, graph, queue, worker_config) if run_worker else None
+        live = Live.start(runtime.db, settings.redis_url)
         app.state.chasqui = AppState(
             settings,
             runtime,
             graph,
             queue,
             worker,
-            Jinja2Templates(directory=str(TEMPLATES_DIR)),
+            make_templates(),
             LoginLimiter(),
+            live,
         )
         if worker is not None:
             worker.start()
         try:
             yield
         finally:
+            live.stop()
             if worker is not None:
                 worker.stop()
+            if isinstance(queue, RedisQueue):
+                await queue.close()
             graph.close()
             runtime.db.dispose()
 
@@ -135,13 +151,44 @@ def create_app(
         https_only=False,
     )
 
-    from chasqui.web import auth, panel, webhook
+    from chasqui.web import auth, operator, webhook
 
     @app.get("/health")
     def health() -> dict[str, bool]:
         return {"ok": True}
 
+    _add_error_pages(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static")
     app.include_router(webhook.router)
     app.include_router(auth.router)
-    app.include_router(panel.router)
+    app.include_router(operator.router)
+    from chasqui.web import admin, api
+
+    admin.install(app)  # configuration, catalog, ML, dashboard, exports, API tokens
+    api.install(app)  # REST API /api/v1 and its docs at /api/docs
     return app
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    """Not logged in: to /login (401 for HTMX and event streams). Panel errors: a Spanish page."""
+
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, _exc: NotLoggedIn) -> Response:
+        if request.headers.get("hx-request") or request.url.path.startswith(MACHINE_PREFIXES):
+            return PlainTextResponse("login required", status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(MACHINE_PREFIXES):
+            from fastapi.exception_handlers import http_exception_handler
+
+            return await http_exception_handler(request, exc)
+        detail = exc.detail if isinstance(exc.detail, str) else "Algo salió mal."
+        titles = {403: "Sin permiso", 404: "No encontrado", 413: "Archivo demasiado grande"}
+        return render(
+            request,
+            "error.html",
+            {"title": titles.get(exc.status_code, "Error"), "detail": detail, "status": exc.status_code},
+            status_code=exc.status_code,
+        )

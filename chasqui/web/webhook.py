@@ -2,7 +2,9 @@
 
 The POST handler reads at most ``MAX_BODY_BYTES`` of raw bytes, hands them to
 ``chasqui.whatsapp.ingest`` (signature check + one transaction) in a worker thread, answers, and
-only then signals the worker for the conversations that got new messages.
+only then signals the worker for the conversations that got new messages (the in-process queue in
+embedded mode, a Redis job per conversation in distributed mode; a failed signal is only logged:
+the message is already committed and the worker's sweep finds it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from chasqui.db.models import Tenant
 from chasqui.whatsapp.ingest import ingest
+from chasqui.worker.queue import signal_all
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -75,6 +78,5 @@ async def receive(request: Request) -> Response:
     result = await run_in_threadpool(ingest, state.runtime, raw, request.headers.get("x-hub-signature-256"))
     if result.status != 200:
         return PlainTextResponse(result.detail, status_code=result.status)
-    for conversation_id in result.conversations:
-        state.queue.signal(conversation_id)
+    await signal_all(state.queue, result.conversations)
     return PlainTextResponse("ok")

@@ -13,6 +13,9 @@ returned. No engine, no LLM and no Graph call happen here.
 * Messages: a ``wamid`` already stored is skipped, so a redelivered message is never processed
   twice (a concurrent duplicate makes the transaction fail; it is retried and then skipped).
 * Statuses move an outbound message forward only (sent < delivered < read < played; failed is final).
+  A status whose ``biz_opaque_callback_data`` names one of our outbox rows also confirms that row as
+  accepted by WhatsApp (``sent``) even if the worker that sent it died before writing the outcome,
+  so it is never sent again (see ``chasqui.worker.outbox``).
 * Echoes (messages the business wrote in the WhatsApp Business app) count as operator messages.
 """
 
@@ -45,6 +48,8 @@ from chasqui.whatsapp.payloads import (
     routes_of,
 )
 from chasqui.whatsapp.signature import verify
+from chasqui.worker.outbox import FAILED, SENT, row_of_callback
+from chasqui.worker.services import services_of
 
 if TYPE_CHECKING:
     from chasqui.conversations.service import ConversationService
@@ -106,7 +111,7 @@ class _Apply:
 
     def service(self, tenant: Tenant) -> ConversationService:
         if tenant.id not in self._services:
-            self._services[tenant.id] = self.runtime.service(self.session, tenant.id)
+            self._services[tenant.id] = services_of(self.runtime).get(self.runtime, self.session, tenant.id)
         return self._services[tenant.id]
 
     def _duplicate(self, wamid: str) -> bool:
@@ -150,6 +155,9 @@ class _Apply:
         if not status.id or kind in (StatusKind.UNKNOWN, StatusKind.DELETED):
             return
         error = "; ".join(e.describe() for e in status.errors) or None
+        row_id = row_of_callback(status.biz_opaque_callback_data)
+        if row_id is not None and kind != StatusKind.FAILED:
+            self._confirm(tenant, row_id, status.id)
         message = self.session.scalar(
             select(Message).where(Message.tenant_id == tenant.id, Message.wamid == status.id)
         )
@@ -165,6 +173,26 @@ class _Apply:
                 )
             ):
                 row.status, row.last_error = "failed", (error or "failed (status webhook)")[:2000]
+
+    def _confirm(self, tenant: Tenant, row_id: int, wamid: str) -> None:
+        """WhatsApp accepted outbox row ``row_id`` as ``wamid``: record it, whatever the sender wrote."""
+        row = self.session.get(OutboxMessage, row_id)
+        if row is None or row.tenant_id != tenant.id or row.status == SENT:
+            return
+        if row.status == FAILED and row.wamid and row.wamid != wamid:
+            return
+        log.info("webhook: outbox row %s confirmed by a status webhook (%s)", row_id, row.status)
+        row.status, row.wamid, row.sent_at = SENT, row.wamid or wamid, row.sent_at or self.now
+        message = self.session.get(Message, row.message_id) if row.message_id else None
+        if message is None:
+            return
+        if not message.wamid:
+            taken = self.session.scalar(select(Message.id).where(Message.wamid == wamid))
+            if taken is None:
+                message.wamid = wamid
+                self.session.flush()
+        if message.status in (None, "queued", FAILED):
+            message.status = SENT
 
     def echo(self, tenant: Tenant, event: EchoEvent) -> None:
         echo = event.echo

@@ -245,6 +245,8 @@ class Status(_Model):
     timestamp: Text = ""
     recipient_id: Text = ""
     errors: list[ApiError] = Field(default_factory=list)
+    # Whatever the sender put in the request (Chasqui: "chasqui:<outbox row id>").
+    biz_opaque_callback_data: Text = ""
 
     @property
     def kind(self) -> StatusKind:

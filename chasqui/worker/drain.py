@@ -1,70 +1,110 @@
 """``drain(runtime, C)``: run the bot over conversation C's unprocessed inbound messages, in order.
 
-One conversation is drained by one thread at a time (an in-process lock per conversation, plus
-``SELECT ... FOR UPDATE`` on the conversation row where the database supports it, so several worker
-processes on PostgreSQL/MySQL cannot interleave). Each message is processed in its own transaction:
-the engine's decision, the replies (as outbox rows), the cart, orders and the "processed" mark are
-committed together. Before processing, the message is claimed with a conditional UPDATE so a
-message is never processed twice, even by two processes sharing one SQLite file.
+Exclusive: ``drain`` first tries to own C (``chasqui.worker.locks``: an in-process lock, plus a
+PostgreSQL advisory lock / MySQL named lock held for the whole drain, so two worker processes
+never handle one conversation at once). If someone else owns C it returns at once; the owner
+re-checks for unprocessed messages after releasing the lock and goes again if it finds some, so a
+message that arrives while C is busy is never left behind.
+
+Each message is processed in its own transaction: the conversation row is locked
+(``SELECT ... FOR UPDATE`` where supported), the message is claimed with a conditional
+``UPDATE ... SET processed = true WHERE id = ? AND NOT processed`` (so even two processes sharing
+one SQLite file never both process it), then the engine's decision, the replies (as outbox rows),
+the cart, orders and the "processed" mark are committed together. A worker killed in the middle
+rolls all of it back and the message is processed again later, once.
+
+Every outbox row created for a message records which message it answers (``payload.reply_to``),
+which the panel can show and the tests use to count replies per message.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, exists, func, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from chasqui.db.models import Conversation, Message
+from chasqui.db.models import Conversation, Message, OutboxMessage
 from chasqui.db.session import session_scope
+from chasqui.worker.locks import LOCKS, ConversationLocks
+from chasqui.worker.services import ServiceCache, services_of
 
 if TYPE_CHECKING:
     from chasqui.runtime import Runtime
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+MAX_ROUNDS = 50  # lock/re-check rounds of one drain call (each round drains everything it finds)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ConversationLocks:
-    """One ``threading.Lock`` per conversation id (created on demand)."""
+def pending_conversations(db: Engine, limit: int = 500, older_than: float = 0.0) -> list[int]:
+    """Conversations with unprocessed inbound messages, oldest waiting message first.
 
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[int, threading.Lock] = {}
-
-    def __call__(self, conversation_id: int) -> threading.Lock:
-        with self._guard:
-            lock = self._locks.get(conversation_id)
-            if lock is None:
-                lock = self._locks[conversation_id] = threading.Lock()
-            return lock
-
-
-LOCKS = ConversationLocks()
-
-
-def pending_conversations(db: Engine, limit: int = 500) -> list[int]:
-    """Conversations with unprocessed inbound messages, oldest waiting message first."""
+    ``older_than``: only conversations whose oldest waiting message is at least that many seconds
+    old (a periodic sweep leaves fresh messages to the live signals)."""
+    query = select(Message.conversation_id).where(Message.direction == "in", Message.processed.is_(False))
+    if older_than > 0:
+        query = query.where(Message.created_at <= utcnow() - timedelta(seconds=older_than))
     with session_scope(db) as session:
-        rows = session.execute(
-            select(Message.conversation_id)
-            .where(Message.direction == "in", Message.processed.is_(False))
-            .group_by(Message.conversation_id)
-            .order_by(func.min(Message.id))
-            .limit(limit)
-        )
+        rows = session.execute(query.group_by(Message.conversation_id).order_by(func.min(Message.id)).limit(limit))
         return [row[0] for row in rows]
 
 
-def _next_message(runtime: Runtime, conversation_id: int, clock: Clock) -> bool | None:
+def has_pending(db: Engine, conversation_id: int) -> bool:
+    with session_scope(db) as session:
+        return bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        Message.conversation_id == conversation_id,
+                        Message.direction == "in",
+                        Message.processed.is_(False),
+                    )
+                )
+            )
+        )
+
+
+def _oldest_unprocessed(session: Session, conversation_id: int) -> Message | None:
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "in",
+            Message.processed.is_(False),
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+@contextmanager
+def _tagging_replies(session: Session, message: Message) -> Iterator[None]:
+    """Every outbox row added to the session in this block records which inbound message it
+    answers (``payload.reply_to``), before it is inserted."""
+    reply_to = {"message_id": message.id, "wamid": message.wamid}
+
+    def tag(_session: Session, obj: object) -> None:
+        if isinstance(obj, OutboxMessage):
+            obj.payload = {**(obj.payload or {}), "reply_to": reply_to}
+
+    event.listen(session, "transient_to_pending", tag)
+    try:
+        yield
+    finally:
+        event.remove(session, "transient_to_pending", tag)
+
+
+def _next_message(runtime: Runtime, conversation_id: int, clock: Clock, services: ServiceCache) -> bool | None:
     """Process the oldest unprocessed message of the conversation. None: nothing left."""
     with runtime.session() as session:
         conversation = session.scalar(
@@ -72,72 +112,79 @@ def _next_message(runtime: Runtime, conversation_id: int, clock: Clock) -> bool 
         )
         if conversation is None:
             return None
-        message = session.scalar(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.direction == "in",
-                Message.processed.is_(False),
-            )
-            .order_by(Message.id)
-            .limit(1)
-        )
+        message = _oldest_unprocessed(session, conversation_id)
         if message is None:
             return None
         claimed = session.execute(
             update(Message)
             .where(Message.id == message.id, Message.processed.is_(False))
             .values(processed=True)
+            .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:
             return False
-        service = runtime.service(session, conversation.tenant_id)
-        service.process_message(session, message, clock())
+        service = services.get(runtime, session, conversation.tenant_id)
+        with _tagging_replies(session, message):
+            service.process_message(session, message, clock())
         return True
 
 
 def _give_up(runtime: Runtime, conversation_id: int) -> None:
     """The engine failed on the oldest message: mark it processed (bot silent) so the rest can go on."""
     with runtime.session() as session:
-        message = session.scalar(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.direction == "in",
-                Message.processed.is_(False),
-            )
-            .order_by(Message.id)
-            .limit(1)
-        )
+        message = _oldest_unprocessed(session, conversation_id)
         if message is not None:
             message.processed, message.source = True, "none"
-            log.error(
-                "message %s of conversation %s skipped after an engine error", message.id, conversation_id
-            )
+            log.error("message %s of conversation %s skipped after an engine error", message.id, conversation_id)
+
+
+def _drain_owned(runtime: Runtime, conversation_id: int, clock: Clock, services: ServiceCache) -> tuple[int, bool]:
+    """Drain while owning the lock; returns (processed, stopped by a database error)."""
+    processed = 0
+    while True:
+        try:
+            result = _next_message(runtime, conversation_id, clock, services)
+        except OperationalError:
+            log.warning("drain of conversation %s interrupted by a database error", conversation_id, exc_info=True)
+            return processed, True
+        except Exception:
+            log.exception("engine error in conversation %s", conversation_id)
+            try:
+                _give_up(runtime, conversation_id)
+            except OperationalError:
+                return processed, True
+            continue
+        if result is None:
+            return processed, False
+        processed += int(result)
 
 
 def drain(
-    runtime: Runtime, conversation_id: int, *, locks: ConversationLocks = LOCKS, clock: Clock = utcnow
+    runtime: Runtime,
+    conversation_id: int,
+    *,
+    locks: ConversationLocks = LOCKS,
+    clock: Clock = utcnow,
+    services: ServiceCache | None = None,
 ) -> int:
     """Process every unprocessed inbound message of the conversation; returns how many were processed.
 
-    A database error (locked, connection lost) stops the drain: the messages stay unprocessed and
-    the next signal or sweep picks them up. Any other error skips the one message that caused it.
+    Returns 0 at once when another thread or process is draining the conversation. A database error
+    (locked, connection lost) stops the drain: the messages stay unprocessed and the next signal or
+    sweep picks them up. Any other error skips the one message that caused it.
     """
+    services = services or services_of(runtime)
     processed = 0
-    with locks(conversation_id):
-        while True:
-            try:
-                result = _next_message(runtime, conversation_id, clock)
-            except OperationalError:
-                log.warning(
-                    "drain of conversation %s interrupted by a database error", conversation_id, exc_info=True
-                )
+    for _round in range(MAX_ROUNDS):
+        try:
+            with locks.hold(runtime.db, conversation_id) as owned:
+                if not owned:
+                    return processed
+                count, stopped = _drain_owned(runtime, conversation_id, clock, services)
+                processed += count
+            if stopped or not has_pending(runtime.db, conversation_id):
                 return processed
-            except Exception:
-                log.exception("engine error in conversation %s", conversation_id)
-                _give_up(runtime, conversation_id)
-                continue
-            if result is None:
-                return processed
-            processed += int(result)
+        except OperationalError:
+            log.warning("drain of conversation %s: database unavailable", conversation_id, exc_info=True)
+            return processed
+    return processed

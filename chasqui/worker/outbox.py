@@ -1,8 +1,8 @@
 """The outbox sender: delivers pending ``outbox`` rows through the Graph API.
 
-Each row is sent at most once. The row is first claimed in its own transaction (``pending`` →
-``sending`` with a conditional UPDATE, so two senders never both get it), then the HTTP call is
-made outside any transaction, then the outcome is written:
+Each row is accepted by WhatsApp at most once. The row is first claimed in its own transaction
+(``pending`` → ``sending`` with a conditional UPDATE, so two senders never both get it), then the
+HTTP call is made outside any transaction, then the outcome is written:
 
 * accepted: ``sent`` with Meta's ``wamid`` (also stored on the message, so statuses can find it);
 * transient error (5xx, 429, rate-limit codes, network): back to ``pending`` with attempts+1 and
@@ -11,9 +11,14 @@ made outside any transaction, then the outcome is written:
 * permanent error (131047 re-engagement, 131026 undeliverable, bad token, ...): ``failed`` with
   ``last_error``, never retried.
 
-Rows of one recipient go out in order: while an earlier row for the same number waits for a retry,
-the later ones wait too. A row left in ``sending`` by a crashed worker is marked ``failed`` (its
-delivery is unknown; retrying could send it twice).
+Every request carries ``biz_opaque_callback_data = "chasqui:<row id>"``, which Meta repeats in the
+status webhooks of that message. A worker killed between the claim and the write of the outcome
+leaves the row in ``sending``: if WhatsApp accepted it, its status webhook (``ingest``) marks the
+row ``sent``; if no status arrives within ``unknown_after`` (5 minutes by default) WhatsApp never
+got it, and ``recover_interrupted`` puts it back to ``pending`` to be sent (once) again.
+
+Rows of one recipient go out in order: while an earlier row for the same number waits for a retry
+(or is being sent, by this or another worker), the later ones wait too.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from chasqui.crypto import DecryptionError
 from chasqui.db.models import Message, OutboxMessage, Tenant
@@ -37,6 +43,8 @@ from chasqui.whatsapp.graph import GraphClient, GraphError
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+CALLBACK_PREFIX = "chasqui:"
+INTERRUPTED = "interrupted while sending (worker stopped) and no status from WhatsApp: sent again"
 Clock = Callable[[], datetime]
 
 
@@ -92,6 +100,30 @@ def graph_message(payload: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
+def callback_data(row_id: int) -> str:
+    """The ``biz_opaque_callback_data`` of an outbox row (echoed by Meta in its status webhooks)."""
+    return f"{CALLBACK_PREFIX}{row_id}"
+
+
+def row_of_callback(value: str | None) -> int | None:
+    """The outbox row id in a status's ``biz_opaque_callback_data`` (None when it is not ours)."""
+    if not value or not value.startswith(CALLBACK_PREFIX):
+        return None
+    tail = value[len(CALLBACK_PREFIX) :]
+    return int(tail) if tail.isdigit() else None
+
+
+def _mark_message(session: Session, message_id: int, status: str, wamid: str | None) -> None:
+    """Copy the outcome onto the outbound message (its wamid lets status webhooks find it)."""
+    message = session.get(Message, message_id)
+    if message is None:
+        return
+    if message.status in (None, "queued"):
+        message.status = status
+    if wamid and not message.wamid:
+        message.wamid = wamid
+
+
 @dataclass
 class OutboxSender:
     db: Engine
@@ -116,7 +148,9 @@ class OutboxSender:
                 blocked.add(key)
                 continue
             outcome = self.send_one(row_id, now)
-            if outcome == SENT:
+            if outcome is None:  # claimed by another sender meanwhile: its later rows must wait
+                blocked.add(key)
+            elif outcome == SENT:
                 report.sent += 1
             elif outcome == PENDING:
                 report.retried += 1
@@ -186,10 +220,12 @@ class OutboxSender:
                 raise NotConfigured(str(exc)) from exc
             if account is None or not account.access_token:
                 raise NotConfigured(f"tenant {tenant.slug} has no WhatsApp phone_number_id/access token")
+            message = graph_message(row.payload or {})
+            message["biz_opaque_callback_data"] = callback_data(row.id)
             return _Job(
                 row.id,
                 row.to,
-                graph_message(row.payload or {}),
+                message,
                 row.attempts,
                 row.message_id,
                 account.phone_number_id,
@@ -218,50 +254,65 @@ class OutboxSender:
         next_at: datetime | None = None,
         message_id: int | None = None,
     ) -> None:
+        try:
+            self._write_outcome(row_id, status, now, error, wamid, next_at, message_id)
+        except IntegrityError:  # Meta's wamid already on another message (never seen): the row alone
+            log.warning("outbox: wamid %s already belongs to another message", wamid)
+            self._write_outcome(row_id, status, now, error, wamid, next_at, None)
+
+    def _write_outcome(
+        self,
+        row_id: int,
+        status: str,
+        now: datetime,
+        error: str | None,
+        wamid: str | None,
+        next_at: datetime | None,
+        message_id: int | None,
+    ) -> None:
         with session_scope(self.db) as session:
             row = session.get(OutboxMessage, row_id)
             if row is None:
                 return
+            if row.status == SENT and status != SENT:
+                return  # a status webhook already confirmed that WhatsApp accepted it: never resend
             row.status, row.last_error = status, (error[:2000] if error else None)
             if next_at is not None:
                 row.next_attempt_at = next_at
             if status == SENT:
                 row.wamid, row.sent_at = wamid, now
-        if message_id and status in (SENT, FAILED):
-            self._mark_message(message_id, status, wamid)
-
-    def _mark_message(self, message_id: int, status: str, wamid: str | None) -> None:
-        """Copy the outcome onto the outbound message (its own transaction: the row's state is safe)."""
-        try:
-            with session_scope(self.db) as session:
-                message = session.get(Message, message_id)
-                if message is None:
-                    return
-                if message.status in (None, "queued"):
-                    message.status = status
-                if wamid and not message.wamid:
-                    message.wamid = wamid
-        except IntegrityError:
-            log.warning("outbox: wamid %s already belongs to another message", wamid)
+            if message_id and status in (SENT, FAILED):
+                _mark_message(session, message_id, status, wamid)
 
     # -- crash recovery --------------------------------------------------------------------------
-    def fail_interrupted(
-        self, older_than: timedelta = timedelta(minutes=2), now: datetime | None = None
+    def recover_interrupted(
+        self, older_than: timedelta = timedelta(minutes=5), now: datetime | None = None
     ) -> int:
-        """Rows left in ``sending`` by a crashed worker: mark them failed (delivery unknown)."""
+        """Rows left in ``sending`` by a killed worker and never confirmed by a status webhook.
+
+        A row WhatsApp accepted gets a status webhook within seconds (``ingest`` then marks it
+        ``sent``); one still ``sending`` after ``older_than`` was never accepted: it goes back to
+        ``pending`` and is sent again (``failed`` if it already used all its attempts)."""
         now = now or self.clock()
+        limit = now - older_than
+        stale = (OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < limit)
         with session_scope(self.db) as session:
-            result = session.execute(
+            failed = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < now - older_than)
-                .values(
-                    status=FAILED,
-                    last_error="interrupted while sending (worker stopped): delivery unknown, "
-                    "not retried to avoid sending it twice",
-                )
+                .where(*stale, OutboxMessage.attempts >= self.policy.max_attempts)
+                .values(status=FAILED, last_error=f"{INTERRUPTED} (no attempts left)")
                 .execution_options(synchronize_session=False)
             )
-            return result.rowcount or 0
+            retried = session.execute(
+                update(OutboxMessage)
+                .where(*stale)
+                .values(status=PENDING, next_attempt_at=now, last_error=INTERRUPTED)
+                .execution_options(synchronize_session=False)
+            )
+            count = (failed.rowcount or 0) + (retried.rowcount or 0)
+        if count:
+            log.warning("outbox: %s row(s) interrupted while sending were recovered", count)
+        return count
 
 
 def safe_send_due(sender: OutboxSender) -> SendReport:

@@ -1,25 +1,46 @@
 """The background worker: drains conversations and sends the outbox.
 
-Two threads: the *drain* thread waits for "conversation C has work" signals (and, every
-``sweep_s``, re-scans the database for unprocessed messages, which also picks up what a crashed
-worker left), runs ``drain(runtime, C)`` and wakes the *outbox* thread, which sends due rows and
-polls every ``poll_s`` for retries. ``chasqui serve`` runs it inside the web process (embedded);
-``chasqui worker`` runs it alone until SIGTERM/SIGINT (it then polls the database: signals from
-the web processes do not reach it).
+Threads of a ``Worker``:
+
+* *drain*: waits for "conversation C has work" signals on its in-process queue and, every
+  ``sweep_s``, re-scans the database for unprocessed messages (at start too: that picks up what a
+  killed worker left), then runs ``drain(runtime, C)`` for each;
+* *outbox*: sends due rows (woken after every drain that produced replies), polls every ``poll_s``
+  for retries, and every ``sweep_s`` recovers rows a killed worker left in ``sending``.
+
+Modes:
+
+* embedded (``chasqui serve`` without ``CHASQUI_REDIS_URL``): the worker runs inside the web
+  process; the webhook signals its in-process queue.
+* ``chasqui worker`` without Redis: the same loops alone, polling the database every ``sweep_s``
+  (0.25 s): one such process per SQLite database.
+* distributed (``chasqui worker`` with ``CHASQUI_REDIS_URL``): additionally an arq consumer reads
+  the ``drain(C)`` jobs that ``chasqui serve`` enqueues, and runs up to ``concurrency`` drains at
+  once in threads; any number of worker processes may run (PostgreSQL/MySQL), the per-conversation
+  lock (``chasqui.worker.locks``) keeps one conversation in one worker at a time. Sweeps (every
+  ``sweep_s``, 5 s) catch what a lost signal or a killed worker left behind.
+
+Tuning without code: ``CHASQUI_WORKER_POLL_S``, ``CHASQUI_WORKER_SWEEP_S``,
+``CHASQUI_WORKER_CONCURRENCY``, ``CHASQUI_WORKER_UNKNOWN_AFTER_S`` (seconds before a row left in
+``sending`` by a killed worker is sent again), ``CHASQUI_WORKER_RETRY_BASE_S``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from chasqui.worker.drain import drain, pending_conversations
 from chasqui.worker.outbox import OutboxSender, RetryPolicy, safe_send_due
-from chasqui.worker.queue import EmbeddedQueue
+from chasqui.worker.queue import DRAIN_JOB, EmbeddedQueue, dump_job, load_job, queue_name
 
 if TYPE_CHECKING:
     from chasqui.config import Settings
@@ -34,6 +55,28 @@ class WorkerConfig:
     poll_s: float = 1.0  # outbox: how often due retries are looked for
     sweep_s: float = 15.0  # drain: how often the database is re-scanned for unprocessed messages
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    unknown_after_s: float = 300.0  # a row left "sending" this long without a status is sent again
+    concurrency: int = 4  # distributed mode: drains at once in one worker process
+    signal_poll_s: float = 0.05  # distributed mode: how often Redis is polled for new jobs
+
+    def with_env(self, environ: dict[str, str] | None = None) -> WorkerConfig:
+        """This config with the ``CHASQUI_WORKER_*`` overrides found in the environment."""
+        env = os.environ if environ is None else environ
+        changes: dict[str, Any] = {}
+        for name, cast in (
+            ("poll_s", float),
+            ("sweep_s", float),
+            ("unknown_after_s", float),
+            ("concurrency", int),
+            ("signal_poll_s", float),
+        ):
+            value = env.get(f"CHASQUI_WORKER_{name.upper()}")
+            if value:
+                changes[name] = cast(value)
+        base = env.get("CHASQUI_WORKER_RETRY_BASE_S")
+        if base:
+            changes["retry"] = replace(self.retry, base_s=float(base), max_delay_s=max(float(base) * 64, 1.0))
+        return replace(self, **changes)
 
 
 class Worker:
@@ -45,7 +88,7 @@ class Worker:
         config: WorkerConfig | None = None,
     ) -> None:
         self.runtime = runtime
-        self.queue = queue or EmbeddedQueue()
+        self.queue = queue if queue is not None else EmbeddedQueue()  # an empty queue is falsy
         self.config = config or WorkerConfig()
         self.sender = OutboxSender(runtime.db, graph, runtime.settings.secret(), policy=self.config.retry)
         self._stop = threading.Event()
@@ -75,12 +118,28 @@ class Worker:
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def request_stop(self) -> None:
         """Ask ``run_forever`` to return (safe from a signal handler)."""
         self._stop.set()
+        self._outbox_wake.set()
 
     def wake_outbox(self) -> None:
         self._outbox_wake.set()
+
+    def drain_now(self, conversation_id: int) -> int:
+        """Drain one conversation in the calling thread (wakes the outbox if replies were made)."""
+        try:
+            processed = drain(self.runtime, conversation_id)
+        except Exception:
+            log.exception("worker: drain of conversation %s failed", conversation_id)
+            return 0
+        if processed:
+            self._outbox_wake.set()
+        return processed
 
     # -- loops -----------------------------------------------------------------------------------
     def _drain_loop(self) -> None:
@@ -91,13 +150,11 @@ class Worker:
                 ids = self._pending()
                 next_sweep = time.monotonic() + self.config.sweep_s
             if not ids:
-                ids = self.queue.take(
-                    timeout=min(self.config.sweep_s, max(next_sweep - time.monotonic(), 0.05))
-                )
+                ids = self.queue.take(timeout=min(self.config.sweep_s, max(next_sweep - time.monotonic(), 0.05)))
             for conversation_id in ids:
                 if self._stop.is_set():
                     return
-                self._drain_one(conversation_id)
+                self.drain_now(conversation_id)
 
     def _pending(self) -> list[int]:
         try:
@@ -106,25 +163,25 @@ class Worker:
             log.exception("worker: cannot list pending conversations")
             return []
 
-    def _drain_one(self, conversation_id: int) -> None:
+    def _recover(self) -> None:
         try:
-            if drain(self.runtime, conversation_id):
-                self._outbox_wake.set()
-        except Exception:
-            log.exception("worker: drain of conversation %s failed", conversation_id)
-
-    def _outbox_loop(self) -> None:
-        try:
-            self.sender.fail_interrupted()
+            self.sender.recover_interrupted(timedelta(seconds=self.config.unknown_after_s))
         except Exception:
             log.exception("worker: cannot recover interrupted outbox rows")
+
+    def _outbox_loop(self) -> None:
+        next_recovery = 0.0
         while not self._stop.is_set():
+            if time.monotonic() >= next_recovery:
+                self._recover()
+                next_recovery = time.monotonic() + max(self.config.sweep_s, 1.0)
             self._outbox_wake.clear()
-            safe_send_due(self.sender)
+            if safe_send_due(self.sender).total:
+                continue  # sent or retried something: look again at once (more may be due)
             self._outbox_wake.wait(self.config.poll_s)
 
     def run_forever(self) -> None:
-        """Run in the foreground until ``stop()`` (SIGTERM/SIGINT in ``run_worker``)."""
+        """Run in the foreground until ``request_stop()`` (SIGTERM/SIGINT in ``run_worker``)."""
         self.start()
         while not self._stop.wait(0.5):
             if not self.running:
@@ -133,15 +190,89 @@ class Worker:
         self.stop()
 
 
+# ------------------------------------------------------------------------------------ distributed
+class RedisConsumer:
+    """Consumes the ``drain(C)`` jobs of the Redis queue with arq and runs them on ``worker``."""
+
+    def __init__(self, worker: Worker, redis_url: str, name: str) -> None:
+        self.worker = worker
+        self.redis_url = redis_url
+        self.name = name
+        self._executor = ThreadPoolExecutor(max_workers=worker.config.concurrency, thread_name_prefix="chasqui-job")
+        self._arq: Any = None
+
+    async def _drain_job(self, _ctx: dict[str, Any], conversation_id: int) -> int:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.worker.drain_now, int(conversation_id))
+
+    def build(self) -> Any:
+        from arq.connections import RedisSettings
+        from arq.worker import Worker as ArqWorker
+        from arq.worker import func
+
+        settings = RedisSettings.from_dsn(self.redis_url)
+        settings.conn_retries = 30
+        settings.conn_retry_delay = 1
+        self._arq = ArqWorker(
+            functions=[func(self._drain_job, name=DRAIN_JOB, timeout=300, max_tries=3)],
+            queue_name=self.name,
+            redis_settings=settings,
+            handle_signals=False,
+            max_jobs=self.worker.config.concurrency,
+            poll_delay=self.worker.config.signal_poll_s,
+            keep_result=0,
+            job_serializer=dump_job,
+            job_deserializer=load_job,
+            health_check_interval=30,
+            log_results=False,
+        )
+        return self._arq
+
+    async def run(self, stop: asyncio.Event) -> None:
+        arq = self.build()
+        task = asyncio.create_task(arq.async_run())
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                task.result()  # re-raise why the consumer stopped (e.g. Redis unreachable)
+        finally:
+            stopper.cancel()
+            await arq.close()  # cancels running jobs (they are re-run later) and closes Redis
+            if not task.done():
+                task.cancel()
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("alembic", "httpx", "arq.worker", "arq.connections"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _prepare(runtime: Runtime) -> None:
+    from chasqui.db.session import current_revision, head_revision
+
+    try:
+        current = current_revision(runtime.db) == head_revision()
+    except Exception:
+        current = False
+    if not current:
+        runtime.init()
+    runtime.model()
+
+
 def run_worker(settings: Settings) -> None:
-    """``chasqui worker``: the worker alone, until SIGTERM or Ctrl-C."""
+    """``chasqui worker``: the worker alone, until SIGTERM or Ctrl-C (with Redis: distributed mode)."""
     from chasqui.runtime import Runtime
     from chasqui.whatsapp.graph import GraphClient
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _configure_logging()
+    distributed = bool(settings.redis_url)
+    defaults = WorkerConfig(sweep_s=5.0) if distributed else WorkerConfig(sweep_s=0.25)
+    config = defaults.with_env()
     stop = threading.Event()
+    worker: Worker | None = None
 
     def _stop(signum: int, _frame: object) -> None:
         log.info("worker: signal %s, stopping", signum)
@@ -149,20 +280,42 @@ def run_worker(settings: Settings) -> None:
         if worker is not None:
             worker.request_stop()
 
-    worker: Worker | None = None
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     runtime = Runtime.from_settings(settings)
     graph = GraphClient(settings.graph_api_url, settings.graph_api_version)
     try:
-        runtime.init()
-        runtime.model()
+        _prepare(runtime)
         if stop.is_set():
             return
-        worker = Worker(runtime, graph, config=WorkerConfig(sweep_s=1.0))
-        log.info("worker: started (database %s)", runtime.db.url.render_as_string(hide_password=True))
-        worker.run_forever()
+        worker = Worker(runtime, graph, config=config)
+        where = runtime.db.url.render_as_string(hide_password=True)
+        if distributed:
+            name = queue_name(settings)
+            log.info("worker: started (database %s, Redis queue %s)", where, name)
+            asyncio.run(_run_distributed(worker, settings.redis_url or "", name, stop))
+        else:
+            log.info("worker: started (database %s, polling every %ss)", where, config.sweep_s)
+            worker.run_forever()
     finally:
+        if worker is not None:
+            worker.stop()
         graph.close()
         runtime.db.dispose()
         log.info("worker: stopped")
+
+
+async def _run_distributed(worker: Worker, redis_url: str, name: str, stop: threading.Event) -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def _watch() -> None:
+        stop.wait()
+        loop.call_soon_threadsafe(stopped.set)
+
+    threading.Thread(target=_watch, name="chasqui-stop", daemon=True).start()
+    worker.start()
+    try:
+        await RedisConsumer(worker, redis_url, name).run(stopped)
+    finally:
+        stop.set()

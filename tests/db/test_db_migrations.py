@@ -66,6 +66,9 @@ def test_init_db_seeds_platform_defaults_once_and_keeps_changed_values(db_url: s
                 "llm_max_tokens": "300",
                 "ml_confidence_threshold": "0.80",
                 "ml_retrain_every": "50",
+                "llm_timeout_seconds": "8",
+                "llm_max_reply_chars": "400",
+                "llm_max_reply_sentences": "3",
             }
             platform_settings.set_setting(session, "llm_temperature", "0.7")
 
@@ -75,7 +78,7 @@ def test_init_db_seeds_platform_defaults_once_and_keeps_changed_values(db_url: s
                 select(PlatformSetting.value).where(PlatformSetting.key == "llm_model")
             ) == ("llama3.1:8b")
             assert platform_settings.get_typed(session, "llm_temperature") == 0.7
-            assert len(session.scalars(select(PlatformSetting)).all()) == 5
+            assert len(session.scalars(select(PlatformSetting)).all()) == 8
     finally:
         engine.dispose()
 
@@ -131,4 +134,4 @@ def test_an_in_memory_database_is_shared_by_threads() -> None:
     worker = threading.Thread(target=count)
     worker.start()
     worker.join()
-    assert seen == [5]
+    assert seen == [8]

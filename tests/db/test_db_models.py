@@ -269,6 +269,33 @@ def _graph() -> list[Base]:
         m.AuditLog(
             id=79, tenant_id=7, user_id=3, action="tenant.import", detail={"slug": "dulce-lima"}, at=WHEN
         ),
+        m.LlmUsage(
+            id=83,
+            tenant_id=7,
+            day=date(2026, 3, 14),
+            model="gpt-4o-mini",
+            requests=12,
+            failures=2,
+            prompt_tokens=2_000_000_000,
+            completion_tokens=5678,
+            cost_usd=Decimal("12345678.123456"),
+            updated_at=WHEN,
+        ),
+        m.ApiToken(
+            id=89,
+            tenant_id=7,
+            name="Integración contable",
+            token_hash="b" * 64,
+            prefix="chq_AbCd",
+            created_by_user_id=3,
+            created_at=WHEN,
+            last_used_at=LATER,
+            revoked_at=None,
+        ),
+        m.CannedResponse(id=97, tenant_id=7, shortcut="horario", text="De 9 a 7 😊", position=2, created_at=WHEN),
+        m.ConversationNote(
+            id=101, tenant_id=7, conversation_id=13, user_id=3, text="Pidió factura con RUC", created_at=WHEN
+        ),
     ]
 
 

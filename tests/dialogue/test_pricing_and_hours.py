@@ -67,3 +67,8 @@ def test_hours_follow_the_tenant_timezone_and_days() -> None:
     assert hours.next_opening(business, wednesday_22_lima) == "el lunes a las 09:00"
     assert hours.days_in("y los domingos") == ["sun"]
     assert "el domingo no abrimos" in hours.describe_days(business, ["sun"])
+
+
+def test_a_day_open_until_midnight_reads_24_00() -> None:
+    business = Business(name="24h", timezone="America/Lima", hours={"wed": "00:00-24:00"})
+    assert hours.is_open(business, datetime(2026, 12, 10, 4, 30, tzinfo=UTC))  # Wed 23:30 in Lima

@@ -8,16 +8,27 @@
         graph.requests   # every request: path, headers, JSON body, and the answer it got
 
 Requests that are not scripted get a 200 with a fresh ``wamid.FAKE.<n>``.
+
+``graph.report_statuses(app_url, app_secret, phone_number_id)`` makes it behave like Meta after
+accepting a message: a signed ``sent`` status webhook (with the request's
+``biz_opaque_callback_data``) is POSTed to ``app_url/webhook`` from a background thread.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import httpx
+
+from chasqui.whatsapp.signature import sign
 
 
 @dataclass
@@ -28,6 +39,22 @@ class Recorded:
     body: Any
     status: int
     wamid: str | None = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived (this process's monotonic clock)
+
+    @property
+    def callback(self) -> str:
+        return (self.body or {}).get("biz_opaque_callback_data", "") if isinstance(self.body, dict) else ""
+
+    @property
+    def row_id(self) -> int | None:
+        """The outbox row this request sends (from ``biz_opaque_callback_data``)."""
+        tail = self.callback.removeprefix("chasqui:")
+        return int(tail) if tail != self.callback and tail.isdigit() else None
+
+    @property
+    def is_message(self) -> bool:
+        """A message sent to a customer (not a mark-as-read or a media request)."""
+        return self.method == "POST" and isinstance(self.body, dict) and "to" in self.body
 
     @property
     def token(self) -> str:
@@ -40,6 +67,11 @@ class Recorded:
     @property
     def to(self) -> str:
         return (self.body or {}).get("to", "")
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a full accept backlog drops SYNs: a 1-3 s stall under load
+    daemon_threads = True
 
 
 @dataclass
@@ -55,7 +87,12 @@ class FakeGraph:
         self._script: list[_Answer] = []
         self._lock = threading.Lock()
         self._counter = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._statuses: queue.Queue[tuple[Recorded, str] | None] | None = None
+        self._status_target: tuple[str, str, str] | None = None
+        self._status_thread: threading.Thread | None = None
+        self._status_delay = 0.0
+        self.on_accept: Callable[[Recorded], None] | None = None  # called after each accepted message
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-graph", daemon=True
@@ -83,9 +120,63 @@ class FakeGraph:
             self._script.extend(_Answer(status, {"error": error}, dict(headers or {})) for _ in range(times))
 
     def sent(self) -> list[Recorded]:
-        """The requests that were accepted (2xx), in order."""
+        """The messages that were accepted (2xx), in order."""
         with self._lock:
-            return [r for r in self.requests if 200 <= r.status < 300]
+            return [r for r in self.requests if 200 <= r.status < 300 and r.is_message]
+
+    def accepted_per_row(self) -> Counter[int]:
+        """How many times each outbox row was accepted (every value should be 1)."""
+        return Counter(r.row_id for r in self.sent() if r.row_id is not None)
+
+    # -- status webhooks, as Meta sends them --------------------------------------------------------
+    def report_statuses(self, app_url: str, app_secret: str, phone_number_id: str, delay_s: float = 0.2) -> None:
+        """About ``delay_s`` after each accepted message, POST a signed ``sent`` status to
+        ``app_url/webhook`` (Meta's come within a second or two)."""
+        self._status_target = (app_url.rstrip("/") + "/webhook", app_secret, phone_number_id)
+        self._status_delay = delay_s
+        if self._status_thread is None:
+            self._statuses = queue.Queue()
+            self._status_thread = threading.Thread(target=self._post_statuses, name="fake-graph-statuses", daemon=True)
+            self._status_thread.start()
+
+    def _post_statuses(self) -> None:
+        assert self._statuses is not None
+        with httpx.Client(timeout=10.0) as client:
+            while (item := self._statuses.get()) is not None:
+                request, wamid = item
+                if self._status_target is None:
+                    continue
+                time.sleep(max(request.at + self._status_delay - time.monotonic(), 0.0))
+                url, secret, phone_number_id = self._status_target
+                status = {"id": wamid, "status": "sent", "timestamp": str(int(time.time())), "recipient_id": request.to}
+                if request.callback:
+                    status["biz_opaque_callback_data"] = request.callback
+                body = {
+                    "object": "whatsapp_business_account",
+                    "entry": [
+                        {
+                            "id": "fake-waba",
+                            "changes": [
+                                {
+                                    "field": "messages",
+                                    "value": {
+                                        "messaging_product": "whatsapp",
+                                        "metadata": {"phone_number_id": phone_number_id},
+                                        "statuses": [status],
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+                raw = json.dumps(body).encode()
+                for _attempt in range(5):  # Meta retries a webhook that fails
+                    try:
+                        if client.post(url, content=raw, headers={"X-Hub-Signature-256": sign(raw, secret)}).is_success:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    time.sleep(0.2)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         """Wait until ``count`` messages were accepted; returns them (fewer on timeout)."""
@@ -106,7 +197,12 @@ class FakeGraph:
                 return answer
             self._counter += 1
             wamid = f"wamid.FAKE.{self._counter}"
-            self.requests.append(Recorded(method, path, headers, body, 200, wamid))
+            recorded = Recorded(method, path, headers, body, 200, wamid)
+            self.requests.append(recorded)
+        if self._statuses is not None and recorded.is_message:
+            self._statuses.put((recorded, wamid))
+        if self.on_accept is not None and recorded.is_message:
+            self.on_accept(recorded)
         to = (body or {}).get("to", "") if isinstance(body, dict) else ""
         return _Answer(
             200,
@@ -121,6 +217,8 @@ class FakeGraph:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real Graph API
+
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -142,6 +240,12 @@ class FakeGraph:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 return
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (ConnectionError, TimeoutError):  # the client died mid-request (SIGKILL tests)
+                    self.close_connection = True
+
         return Handler
 
     def __enter__(self) -> FakeGraph:
@@ -149,6 +253,10 @@ class FakeGraph:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._statuses is not None:
+            self._statuses.put(None)
+            if self._status_thread is not None:
+                self._status_thread.join(timeout=5)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

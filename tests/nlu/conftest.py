@@ -1,5 +1,5 @@
-"""NLU fixtures: the demo tenant's matcher (read from its YAML), a made-up hardware store's, and
-the model trained on the seed data.
+"""NLU fixtures: the demo tenant's and the example hardware tenant's matchers (read from their
+YAML), a small made-up hardware store's, and the model trained on the seed data.
 
 The seed model is trained once per session; its bytes are kept in pytest's cache under the
 hash of the data and of the training code, so later runs load it instead of training again.
@@ -18,11 +18,14 @@ from chasqui.nlu.classifier import IntentModel, train_model
 from chasqui.nlu.entities import CatalogMatcher
 from chasqui.nlu.training import data_hash, load_training_data
 
-DEMO_TENANT = Path(__file__).resolve().parents[2] / "tenants" / "dulce-lima.yaml"
+TENANTS = Path(__file__).resolve().parents[2] / "tenants"
+DEMO_TENANT = TENANTS / "dulce-lima.yaml"
+HARDWARE_TENANT = TENANTS / "ferreteria.yaml"
 
 
-def demo_matcher() -> CatalogMatcher:
-    data = yaml.safe_load(DEMO_TENANT.read_text(encoding="utf-8"))
+def tenant_matcher(path: Path) -> CatalogMatcher:
+    """The matcher of a tenant YAML file (catalog, payment methods, delivery zones)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     products = [
         Product(
             sku=row["sku"], name=row["name"], category=row.get("category", ""),
@@ -35,6 +38,10 @@ def demo_matcher() -> CatalogMatcher:
     methods = [PaymentMethod(code=m["code"], name=m["name"]) for m in business["payment_methods"]]
     zones = [DeliveryZone(name=z["name"], fee=Decimal(str(z["fee"]))) for z in business["delivery"]["zones"]]
     return CatalogMatcher(products, methods, zones)
+
+
+def demo_matcher() -> CatalogMatcher:
+    return tenant_matcher(DEMO_TENANT)
 
 
 def hardware_matcher() -> CatalogMatcher:
@@ -66,6 +73,12 @@ def demo() -> CatalogMatcher:
 @pytest.fixture(scope="session")
 def hardware() -> CatalogMatcher:
     return hardware_matcher()
+
+
+@pytest.fixture(scope="session")
+def ferreteria() -> CatalogMatcher:
+    """The example hardware tenant shipped in ``tenants/ferreteria.yaml``."""
+    return tenant_matcher(HARDWARE_TENANT)
 
 
 @pytest.fixture(scope="session")

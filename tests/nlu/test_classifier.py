@@ -6,7 +6,10 @@ import hashlib
 import io
 import random
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +148,38 @@ def test_single_message_latency_is_well_under_a_millisecond(seed_model: IntentMo
         seed_model.predict(text)
         timings.append(time.perf_counter() - started)
     assert statistics.median(timings) < 0.001
+
+
+def test_customers_spelling_of_enye_does_not_change_the_intent(demo: CatalogMatcher,
+                                                              seed_model: IntentModel) -> None:
+    for with_enye, without in [("nos vemos mañana", "nos vemos manana"), ("quiero hablar con el dueño",
+                                                                           "quiero hablar con el dueno")]:
+        np.testing.assert_array_equal(seed_model.predict_proba_one(with_enye),
+                                      seed_model.predict_proba_one(without))
+        assert analyze(with_enye, demo, seed_model).prediction == analyze(without, demo, seed_model).prediction
+
+
+_NO_TRAINING_LIBRARIES = """
+import sys
+from pathlib import Path
+from chasqui.nlu.analyzer import analyze
+from chasqui.nlu.classifier import IntentModel
+from chasqui.nlu.training import evaluate
+model = IntentModel.from_bytes(Path(sys.argv[1]).read_bytes())
+assert analyze("quiero 2 tortas", None, model).prediction.intent == "agregar_producto"
+assert [p.intent for p in model.predict_many(["hola", "chau"])] == ["saludo", "despedida"]
+assert evaluate(model, [("hola", "saludo")])["accuracy"] == 1.0
+print(sorted(m for m in sys.modules
+             if m.split(".")[0] in ("sklearn", "threadpoolctl") or m.startswith("scipy.optimize")))
+"""
+
+
+def test_loading_and_running_a_model_never_imports_the_training_libraries(seed_model: IntentModel,
+                                                                          tmp_path: Path) -> None:
+    """A fresh process (``chasqui simulate``, a worker) must not pay the second scikit-learn takes to load."""
+    artifact = tmp_path / "model.bin"
+    artifact.write_bytes(seed_model.to_bytes())
+    result = subprocess.run([sys.executable, "-c", _NO_TRAINING_LIBRARIES, str(artifact)], capture_output=True,
+                            text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

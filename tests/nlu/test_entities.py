@@ -213,3 +213,107 @@ def test_a_product_named_like_a_function_word_needs_more_than_that_word() -> Non
     matcher = CatalogMatcher([Product(sku="TE-V", name="Té verde", aliases=("té",))])
     assert matcher.extract("te mando la captura").products == ()
     assert matcher.extract("dame 2 té verde").products[0].quantity == 2
+
+
+# -- unknown variants: "pie de manzana" is not the "Pie de limón" --------------------------------
+
+
+def variants(entities: Entities) -> list[tuple[tuple[str, ...], int | None, str | None]]:
+    return [(m.candidates, m.quantity, m.qualifier) for m in entities.products]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("quiero un pie de manzana", [(("PIE-LIM",), 1, "manzana")]),
+    ("2 tortas de fresa", [(("TOR-CHOC", "TOR-TRES", "TOR-SELVA"), 2, "fresa")]),  # "torta" is a category
+    ("tienen empanadas de queso?", [(("EMP-CAR", "EMP-POL"), None, "queso")]),
+    ("alfajores de chocolate", [(("ALF-MAI",), None, "chocolate")]),  # not the "Torta de chocolate"
+    ("pie de manzana x2", [(("PIE-LIM",), 2, "manzana")]),
+    ("pie de manzana y una chicha", [(("PIE-LIM",), None, "manzana"), (("CHI-MOR",), 1, None)]),
+])
+def test_an_unknown_variant_names_its_words_and_the_products_sharing_the_head(
+        demo: CatalogMatcher, text: str, expected: list) -> None:
+    assert variants(demo.extract(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "sku"), [
+    ("quiero un pie de limon", "PIE-LIM"),
+    ("un lemon pie", "PIE-LIM"),
+    ("el de limon", "PIE-LIM"),
+    ("pie de limo", "PIE-LIM"),  # typo of the real name
+    ("torta de chocolat", "TOR-CHOC"),
+    ("una torta de chocolate para 20 personas", "TOR-CHOC"),  # "para 20 personas" is no variant
+    ("empanada de poyo", "EMP-CAR"),  # sounds like "pollo": no unknown variant (still both candidates)
+    ("quiero un pie para mañana", "PIE-LIM"),
+    ("dame el pie de la vitrina", "PIE-LIM"),  # a thing pointed at, not a kind of pie
+    ("el pie del otro dia", "PIE-LIM"),
+])
+def test_names_aliases_and_typos_are_no_unknown_variant(demo: CatalogMatcher, text: str, sku: str) -> None:
+    (mention,) = demo.extract(text).products
+    assert mention.sku == sku and mention.qualifier is None
+
+
+def test_what_a_product_is_for_is_not_a_variant(demo: CatalogMatcher) -> None:
+    entities = demo.extract("quiero una torta de cumpleaños")
+    assert entities.products == () and entities.categories == ("Tortas",)
+
+
+def test_an_unknown_variant_is_abstracted_as_one_product_mention(demo: CatalogMatcher) -> None:
+    normalized = normalize("quiero un pie de manzana porfa")
+    entities = demo.extract_normalized(normalized)
+    assert demo.abstract(normalized, entities) == f"quiero un {PRODUCT_TOKEN} por favor"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("martillo de bola", [(("MAR-UNA", "MAR-GOM"), None, "bola")]),
+    ("quiero 2 martillos de bola", [(("MAR-UNA", "MAR-GOM"), 2, "bola")]),
+    ("martillo de goma", [(("MAR-GOM",), None, None)]),
+    ("un martillo", [(("MAR-UNA", "MAR-GOM"), 1, None)]),
+])
+def test_unknown_variants_in_a_hardware_store(hardware: CatalogMatcher, text: str, expected: list) -> None:
+    assert variants(hardware.extract(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("martillo de bola", [(("HER-MAR-UNA", "HER-MAR-GOM"), None, "bola")]),  # "bola" is not "cola pvc"
+    ("clavos de 3 pulgadas", [(("FIJ-CLA-2",), None, "3 pulgadas")]),
+    ("clavos de 2 pulgadas", [(("FIJ-CLA-2",), None, None)]),
+    ("5 tornillos de madera", [(("FIJ-TOR-DRY",), 5, "madera")]),
+    ("cinta de embalaje", [(("HER-WIN-5M", "ELE-CIN-AIS", "GAS-CIN-TEF"), None, "embalaje")]),
+    ("cinta de aislar", [(("ELE-CIN-AIS",), None, None)]),
+])
+def test_unknown_variants_in_the_example_hardware_tenant(ferreteria: CatalogMatcher, text: str,
+                                                         expected: list) -> None:
+    entities = ferreteria.extract(text)
+    assert variants(entities) == expected
+    if expected[0][2] is not None and expected[0][2][0].isdigit():
+        assert entities.quantities == ()  # the "3" of "3 pulgadas" is a measure, not a count
+
+
+# -- "ñ", zero and unit quantities ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("matcher_name", ["hardware", "ferreteria"])
+def test_una_with_enye_is_a_product_word_and_without_it_an_article(
+        request: pytest.FixtureRequest, matcher_name: str) -> None:
+    matcher: CatalogMatcher = request.getfixturevalue(matcher_name)
+    (mention,) = matcher.extract("el de uña").products
+    assert mention.sku.endswith("MAR-UNA") and mention.qualifier is None
+    assert matcher.extract("el de uña").quantities == ()
+    assert matcher.extract("el de una").products == ()  # could be anything: "una" is an article
+    assert [m.sku for m in matcher.extract("2 martillos de una").products] == [mention.sku]  # no tilde
+
+
+def test_una_is_still_a_quantity(demo: CatalogMatcher, hardware: CatalogMatcher) -> None:
+    assert products(demo.extract("dame una chicha")) == [("CHI-MOR", 1)]
+    assert products(hardware.extract("dame una cinta aislante")) == [("CIN-AIS", 1)]
+
+
+def test_zero_is_a_quantity(demo: CatalogMatcher, ferreteria: CatalogMatcher) -> None:
+    assert products(demo.extract("quiero 0 alfajores")) == [("ALF-MAI", 0)]
+    assert products(ferreteria.extract("deme 0 llaves de paso")) == [("GAS-LLA-PAS", 0)]
+    assert products(demo.extract("chicha morada x 0")) == [("CHI-MOR", 0)]
+
+
+def test_one_unit_without_a_product_is_a_quantity(demo: CatalogMatcher) -> None:
+    assert demo.extract("ponle una caja mas").quantities == (1,)
+    assert demo.extract("un vaso nomas").quantities == (1,)

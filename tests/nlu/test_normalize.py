@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from chasqui.nlu.normalize import MAX_OUTPUT_CHARS, PRODUCT_TOKEN, normalize
+from chasqui.nlu.normalize import MAX_OUTPUT_CHARS, PRODUCT_TOKEN, fold_enye, normalize
 from chasqui.nlu.training import load_training_data
 
 
@@ -46,7 +46,13 @@ def test_common_whatsapp_spellings_are_fixed(raw: str, expected: str) -> None:
 def test_case_accents_and_punctuation() -> None:
     assert normalize("¿Cuánto cuesta el PIE de limón???") == "cuanto cuesta el pie de limon qmark"
     assert normalize("esto es PÉSIMO!!!") == "esto es pesimo exclam"
-    assert normalize("Mañana") == "manana"
+    assert normalize("Mañana") == "mañana"  # "ñ" is a letter, not an accent
+
+
+def test_enye_stays_so_una_is_never_read_as_the_article() -> None:
+    assert normalize("el de UÑA") == "el de uña"
+    assert normalize("dame una chicha") == "dame una chicha"
+    assert fold_enye(normalize("Martillo de uña")) == "martillo de una"
 
 
 def test_emoji_become_sentiment_tokens() -> None:

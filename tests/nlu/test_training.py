@@ -11,7 +11,7 @@ import pytest
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher
 from chasqui.nlu.intents import INTENTS
-from chasqui.nlu.training import cross_validate, data_hash, evaluate, load_training_data, read_samples
+from chasqui.nlu.training import _report, cross_validate, data_hash, evaluate, load_training_data, read_samples
 
 
 def test_the_packaged_data_covers_every_intent() -> None:
@@ -60,3 +60,21 @@ def test_cross_validation_reports_mean_and_spread() -> None:
     assert 0.5 < report["macro_f1_mean"] <= 1.0 and 0 <= report["macro_f1_std"] < 0.1
     assert 0.5 < report["accuracy_mean"] <= 1.0
     assert 0 <= report["ece_calibrated"] < 0.2 and report["temperature"] > 0
+
+
+def test_evaluation_scores_equal_scikit_learns() -> None:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = random.Random(4)
+    labels = ["saludo", "despedida", "agradecimiento", "queja_reclamo"]
+    truth = [rng.choice(labels[:3]) for _ in range(300)]
+    predicted = [t if rng.random() < 0.6 else rng.choice(labels) for t in truth]
+    report = _report(truth, predicted, 0.0)
+    names = sorted(set(truth) | set(predicted))
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=names,
+                                                                     zero_division=0)
+    for k, name in enumerate(names):
+        row = report["per_intent"][name]
+        assert (row["precision"], row["recall"], row["f1"], row["support"]) == (
+            round(float(precision[k]), 4), round(float(recall[k]), 4), round(float(f1[k]), 4), int(support[k]))
+    assert report["macro_f1"] == round(float(f1.mean()), 4)

@@ -14,7 +14,7 @@ from chasqui.crypto import encrypt
 from chasqui.db.models import Contact, Conversation, Message, OutboxMessage, Tenant
 from chasqui.db.session import session_scope
 from chasqui.whatsapp.graph import GraphClient
-from chasqui.worker.outbox import OutboxSender, RetryPolicy
+from chasqui.worker.outbox import OutboxSender, RetryPolicy, row_of_callback
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
 TOKEN = "EAA-tenant-token"
@@ -202,13 +202,56 @@ def test_a_tenant_without_whatsapp_fails_its_rows(
     assert "no WhatsApp" in _row(engine, row_id).last_error and not fake_graph.requests
 
 
-def test_rows_left_sending_by_a_crash_are_failed_not_resent(
+def test_a_row_left_sending_by_a_crash_is_sent_again_only_when_whatsapp_never_confirmed_it(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
     row_id = _queue(engine, tenant_id, "51987000001", "en vuelo")
     with session_scope(engine) as session:
         session.get(OutboxMessage, row_id).status = "sending"
-    assert sender.fail_interrupted(now=NOW + timedelta(minutes=1)) == 0  # maybe still in flight
-    assert sender.fail_interrupted(now=NOW + timedelta(minutes=5)) == 1
+    assert sender.recover_interrupted(timedelta(minutes=5), now=NOW + timedelta(minutes=1)) == 0  # maybe in flight
+    assert sender.send_due(NOW + timedelta(minutes=1)).total == 0 and not fake_graph.requests
+    assert sender.recover_interrupted(timedelta(minutes=5), now=NOW + timedelta(minutes=6)) == 1
+    row = _row(engine, row_id)
+    assert row.status == "pending" and "sent again" in row.last_error
+    assert sender.send_due(NOW + timedelta(minutes=6)).sent == 1
+    assert [r.text for r in fake_graph.sent()] == ["en vuelo"]
+
+
+def test_a_row_that_used_its_attempts_is_failed_when_recovered(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "último intento")
+    with session_scope(engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        row.status, row.attempts = "sending", 4
+    assert sender.recover_interrupted(timedelta(minutes=5), now=NOW + timedelta(minutes=6)) == 1
     assert _row(engine, row_id).status == "failed"
     assert sender.send_due(NOW + timedelta(hours=1)).total == 0 and not fake_graph.requests
+
+
+def test_every_request_names_its_outbox_row_for_the_status_webhooks(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    row_id = _queue(engine, tenant_id, "51987000001", "hola")
+    sender.send_due()
+    (request,) = fake_graph.requests
+    assert request.body["biz_opaque_callback_data"] == f"chasqui:{row_id}"
+    assert row_of_callback(request.body["biz_opaque_callback_data"]) == row_id
+    assert row_of_callback("someone else's data") is None and row_of_callback("chasqui:x") is None
+
+
+def test_a_row_another_sender_is_sending_holds_back_the_later_rows_of_that_customer(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    first = _queue(engine, tenant_id, "51987000001", "primero")
+    _queue(engine, tenant_id, "51987000001", "segundo")
+    real_claim = sender._claim
+
+    def claimed_elsewhere(row_id: int, now: datetime):  # another worker claimed it just before us
+        if row_id == first:
+            return None
+        return real_claim(row_id, now)
+
+    sender._claim = claimed_elsewhere  # type: ignore[method-assign]
+    assert sender.send_due().total == 0
+    assert not fake_graph.requests  # "segundo" never overtakes "primero"

@@ -2,6 +2,7 @@
 
 from chasqui.db.base import Base
 from chasqui.db.models.accounts import ROLES, AuditLog, Membership, User
+from chasqui.db.models.api import ApiToken
 from chasqui.db.models.catalog import Product, Promotion, ReplyTemplate
 from chasqui.db.models.conversation import (
     CONVERSATION_STATES,
@@ -12,6 +13,8 @@ from chasqui.db.models.conversation import (
     Escalation,
     Message,
 )
+from chasqui.db.models.inbox import CannedResponse, ConversationNote
+from chasqui.db.models.llm import LlmUsage
 from chasqui.db.models.nlu import MODEL_STATUSES, SAMPLE_SOURCES, Intent, ModelVersion, TrainingSample
 from chasqui.db.models.platform import PlatformSetting
 from chasqui.db.models.sales import FULFILLMENTS, ORDER_STATUSES, Cart, CartItem, Order, OrderItem
@@ -35,17 +38,21 @@ __all__ = [
     "OUTBOX_STATUSES",
     "ROLES",
     "SAMPLE_SOURCES",
+    "ApiToken",
     "AuditLog",
     "Base",
     "BotSettings",
     "BusinessSettings",
+    "CannedResponse",
     "Cart",
     "CartItem",
     "Contact",
     "Conversation",
+    "ConversationNote",
     "DeliveryZone",
     "Escalation",
     "Intent",
+    "LlmUsage",
     "Membership",
     "Message",
     "ModelVersion",

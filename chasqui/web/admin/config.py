@@ -1,0 +1,554 @@
+"""Configuration pages (owner/admin): the bot, its reply templates, the business, notifications.
+
+Every save validates the whole form first and writes nothing when anything is wrong; every
+change is written to ``audit_log``. The bot reads the tenant from the database for every
+message (``Runtime.service``), so a saved change applies from the next customer message on.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from chasqui.db.models import (
+    BotSettings,
+    BusinessSettings,
+    DeliveryZone,
+    NotificationSettings,
+    PaymentMethod,
+    ReplyTemplate,
+    Tenant,
+)
+from chasqui.tenants.io import default_templates
+from chasqui.tenants.schema import HOURS_RE, WEEKDAYS
+from chasqui.web.admin.common import (
+    Access,
+    PanelDenied,
+    admin_access,
+    assign,
+    audit,
+    owned,
+    page,
+    read_form,
+    redirect,
+)
+from chasqui.web.admin.forms import FormReader
+
+router = APIRouter(prefix="/admin/config")
+
+DAY_NAMES = {
+    "mon": "Lunes",
+    "tue": "Martes",
+    "wed": "Miércoles",
+    "thu": "Jueves",
+    "fri": "Viernes",
+    "sat": "Sábado",
+    "sun": "Domingo",
+}
+MAX_LONG_TEXT = 2000
+MAX_VARIANTS = 20
+CURRENCIES = ("PEN", "USD", "EUR", "BOB", "CLP", "COP", "MXN", "ARS")
+
+
+def _session(request: Request) -> Any:
+    return request.app.state.chasqui.runtime.session()
+
+
+def _bot(session: Session, tenant_id: int) -> BotSettings:
+    row = session.scalar(select(BotSettings).where(BotSettings.tenant_id == tenant_id))
+    if row is None:
+        row = BotSettings(tenant_id=tenant_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _business(session: Session, tenant_id: int) -> BusinessSettings:
+    row = session.scalar(select(BusinessSettings).where(BusinessSettings.tenant_id == tenant_id))
+    if row is None:
+        row = BusinessSettings(tenant_id=tenant_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _notifications(session: Session, tenant_id: int) -> NotificationSettings:
+    row = session.scalar(select(NotificationSettings).where(NotificationSettings.tenant_id == tenant_id))
+    if row is None:
+        row = NotificationSettings(tenant_id=tenant_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+@router.get("")
+def config_home(request: Request) -> Response:
+    with _session(request) as session:
+        admin_access(request, session, "config")
+    return redirect(request, "/admin/config/bot")
+
+
+# ------------------------------------------------------------------ bot
+
+
+def _bot_form_values(bot: BotSettings, hours: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": bot.name,
+        "personality": bot.personality,
+        "greeting": bot.greeting,
+        "prompt": bot.prompt,
+        "confidence_threshold": f"{Decimal(bot.confidence_threshold):.2f}",
+        "context_messages": str(bot.context_messages),
+        "escalation_keywords": "\n".join(bot.escalation_keywords or []),
+        "intervention_enabled": bot.intervention_enabled,
+        "intervention_timeout_seconds": str(bot.intervention_timeout_seconds),
+        "operator_numbers": "\n".join(bot.operator_numbers or []),
+        **{f"hours_{day}": hours.get(day, "") for day in WEEKDAYS},
+    }
+
+
+def _bot_page(
+    request: Request, access: Access, values: dict[str, Any], errors: list[str], status: int = 200
+) -> Response:
+    return page(
+        request,
+        "admin/config_bot.html",
+        access,
+        "config",
+        {"values": values, "errors": errors, "days": DAY_NAMES, "tab": "bot"},
+        status_code=status,
+    )
+
+
+@router.get("/bot")
+def bot_form(request: Request) -> Response:
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        values = _bot_form_values(
+            _bot(session, access.tenant_id), dict(_business(session, access.tenant_id).hours or {})
+        )
+    return _bot_page(request, access, values, [])
+
+
+def read_hours(reader: FormReader) -> dict[str, str]:
+    hours: dict[str, str] = {}
+    for day in WEEKDAYS:
+        span = reader.text(f"hours_{day}", f"Horario del {DAY_NAMES[day].lower()}", max_len=20).replace(" ", "")
+        if not span:
+            continue
+        if not HOURS_RE.fullmatch(span) or span.split("-")[0] >= span.split("-")[1]:
+            reader.error(
+                f"Horario del {DAY_NAMES[day].lower()}: escribe un rango como 09:00-20:00 (o déjalo vacío si cierran)."
+            )
+            continue
+        hours[day] = span
+    return hours
+
+
+@router.post("/bot")
+async def bot_save(request: Request) -> Response:
+    form = await read_form(request)
+    reader = FormReader(form)
+    values = {
+        "name": reader.text("name", "Nombre del bot", required=True, max_len=100),
+        "personality": reader.text("personality", "Personalidad", max_len=MAX_LONG_TEXT),
+        "greeting": reader.text("greeting", "Saludo", max_len=MAX_LONG_TEXT),
+        "prompt": reader.text("prompt", "Instrucciones extra para el LLM", max_len=MAX_LONG_TEXT),
+        "confidence_threshold": reader.decimal(
+            "confidence_threshold", "Umbral de confianza", low=Decimal("0"), high=Decimal("1"), places=2
+        ),
+        "context_messages": reader.integer("context_messages", "Mensajes de contexto", low=0, high=50),
+        "escalation_keywords": reader.lines("escalation_keywords", "Palabras de escalación", max_items=100),
+        "intervention_enabled": reader.boolean("intervention_enabled"),
+        "intervention_timeout_seconds": reader.integer(
+            "intervention_timeout_seconds", "Tiempo de intervención (segundos)", low=30, high=600
+        ),
+        "operator_numbers": reader.phones("operator_numbers", "Números de operadores"),
+    }
+    hours = read_hours(reader)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        if reader.errors:
+            return _bot_page(request, access, reader.raw, reader.errors, 400)
+        changed = assign(_bot(session, access.tenant_id), values)
+        changed |= assign(_business(session, access.tenant_id), {"hours": hours})
+        if changed:
+            audit(session, access, access.tenant_id, "config.bot", changes=changed)
+    return redirect(request, "/admin/config/bot", "Configuración del bot guardada." if changed else "Sin cambios.")
+
+
+# ------------------------------------------------------------------ reply templates
+
+
+def _stored_templates(session: Session, tenant_id: int) -> dict[str, list[str]]:
+    stored: dict[str, list[str]] = {}
+    query = (
+        select(ReplyTemplate)
+        .where(ReplyTemplate.tenant_id == tenant_id)
+        .order_by(ReplyTemplate.key, ReplyTemplate.variant)
+    )
+    for row in session.scalars(query):
+        stored.setdefault(row.key, []).append(row.text)
+    return stored
+
+
+def _known_key(session: Session, tenant_id: int, key: str) -> bool:
+    if key in default_templates():
+        return True
+    query = select(func.count(ReplyTemplate.id)).where(ReplyTemplate.tenant_id == tenant_id, ReplyTemplate.key == key)
+    return bool(session.scalar(query))
+
+
+@router.get("/templates")
+def templates_list(request: Request) -> Response:
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        stored = _stored_templates(session, access.tenant_id)
+    defaults = default_templates()
+    keys = sorted(set(defaults) | set(stored))
+    rows = [
+        {
+            "key": key,
+            "variants": stored.get(key, []),
+            "customized": stored.get(key, []) != defaults.get(key, []),
+        }
+        for key in keys
+    ]
+    return page(request, "admin/config_templates.html", access, "config", {"rows": rows, "tab": "templates"})
+
+
+def _template_page(
+    request: Request, access: Access, key: str, variants: list[str], errors: list[str], status: int = 200
+) -> Response:
+    context = {
+        "key": key,
+        "variants": variants,
+        "defaults": default_templates().get(key, []),
+        "errors": errors,
+        "max_variants": MAX_VARIANTS,
+        "tab": "templates",
+    }
+    return page(request, "admin/config_template_edit.html", access, "config", context, status_code=status)
+
+
+@router.get("/templates/{key}")
+def template_form(request: Request, key: str) -> Response:
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        if not _known_key(session, access.tenant_id, key):
+            raise PanelDenied(404, "No existe esa plantilla.")
+        variants = _stored_templates(session, access.tenant_id).get(key, [])
+    return _template_page(request, access, key, variants, [])
+
+
+def _replace_variants(session: Session, tenant_id: int, key: str, variants: list[str]) -> None:
+    session.execute(delete(ReplyTemplate).where(ReplyTemplate.tenant_id == tenant_id, ReplyTemplate.key == key))
+    session.flush()
+    for number, text in enumerate(variants):
+        session.add(ReplyTemplate(tenant_id=tenant_id, key=key, variant=number, text=text))
+
+
+@router.post("/templates/{key}")
+async def template_save(request: Request, key: str) -> Response:
+    form = await read_form(request)
+    reader = FormReader(form)
+    variants = reader.texts("variant", "Variantes", max_items=MAX_VARIANTS)
+    if not variants and not reader.errors:
+        reader.error("Variantes: escribe al menos una variante.")
+    for text in variants:
+        if text.count("{") != text.count("}"):
+            reader.error(f"Variantes: las llaves no están balanceadas en «{text[:40]}…».")
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        if not _known_key(session, access.tenant_id, key):
+            raise PanelDenied(404, "No existe esa plantilla.")
+        if reader.errors:
+            return _template_page(request, access, key, reader.raw.get("variant", []), reader.errors, 400)
+        before = _stored_templates(session, access.tenant_id).get(key, [])
+        if before != variants:
+            _replace_variants(session, access.tenant_id, key, variants)
+            audit(session, access, access.tenant_id, "config.template", key=key, before=before, after=variants)
+    return redirect(request, "/admin/config/templates", f"Plantilla «{key}» guardada.")
+
+
+@router.post("/templates/{key}/reset")
+async def template_reset(request: Request, key: str) -> Response:
+    await read_form(request)
+    defaults = default_templates().get(key)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        if not defaults:
+            raise PanelDenied(404, "Esa plantilla no tiene textos por defecto.")
+        before = _stored_templates(session, access.tenant_id).get(key, [])
+        _replace_variants(session, access.tenant_id, key, defaults)
+        audit(session, access, access.tenant_id, "config.template.reset", key=key, before=before)
+    return redirect(request, "/admin/config/templates", f"Plantilla «{key}» restaurada.")
+
+
+# ------------------------------------------------------------------ business
+
+
+def _business_values(tenant: Tenant, biz: BusinessSettings) -> dict[str, Any]:
+    return {
+        "business_name": tenant.name,
+        "description": biz.description,
+        "address": biz.address,
+        "timezone": biz.timezone,
+        "currency": biz.currency,
+        "currency_symbol": biz.currency_symbol,
+        "delivery_enabled": biz.delivery_enabled,
+        "pickup_address": biz.pickup_address,
+        "free_delivery_over": "" if biz.free_delivery_over is None else f"{biz.free_delivery_over:.2f}",
+    }
+
+
+def _business_page(
+    request: Request, session: Session, access: Access, values: dict[str, Any], errors: list[str], status: int = 200
+) -> Response:
+    tid = access.tenant_id
+    context = {
+        "values": values,
+        "errors": errors,
+        "payments": list(
+            session.scalars(
+                select(PaymentMethod)
+                .where(PaymentMethod.tenant_id == tid)
+                .order_by(PaymentMethod.position, PaymentMethod.id)
+            )
+        ),
+        "zones": list(
+            session.scalars(
+                select(DeliveryZone)
+                .where(DeliveryZone.tenant_id == tid)
+                .order_by(DeliveryZone.position, DeliveryZone.id)
+            )
+        ),
+        "currencies": CURRENCIES,
+        "tab": "business",
+    }
+    return page(request, "admin/config_business.html", access, "config", context, status_code=status)
+
+
+@router.get("/business")
+def business_form(request: Request) -> Response:
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        tenant = session.get(Tenant, access.tenant_id)
+        assert tenant is not None
+        values = _business_values(tenant, _business(session, access.tenant_id))
+        return _business_page(request, session, access, values, [])
+
+
+def _valid_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@router.post("/business")
+async def business_save(request: Request) -> Response:
+    form = await read_form(request)
+    reader = FormReader(form)
+    name = reader.text("business_name", "Nombre del negocio", required=True, max_len=255)
+    values = {
+        "description": reader.text("description", "Descripción", max_len=MAX_LONG_TEXT),
+        "address": reader.text("address", "Dirección", max_len=500),
+        "timezone": reader.text("timezone", "Zona horaria", required=True, max_len=64),
+        "currency": reader.choice("currency", "Moneda", CURRENCIES),
+        "currency_symbol": reader.text("currency_symbol", "Símbolo de la moneda", required=True, max_len=8),
+        "delivery_enabled": reader.boolean("delivery_enabled"),
+        "pickup_address": reader.text("pickup_address", "Dirección de recojo", max_len=500),
+        "free_delivery_over": reader.decimal("free_delivery_over", "Delivery gratis desde", required=False),
+    }
+    if values["timezone"] and not _valid_timezone(values["timezone"]):
+        reader.error("Zona horaria: no existe (usa por ejemplo America/Lima).")
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        if reader.errors:
+            return _business_page(request, session, access, reader.raw, reader.errors, 400)
+        tenant = session.get(Tenant, access.tenant_id)
+        assert tenant is not None
+        changed = assign(tenant, {"name": name})
+        changed |= assign(_business(session, access.tenant_id), values)
+        if changed:
+            audit(session, access, access.tenant_id, "config.business", changes=changed)
+    return redirect(request, "/admin/config/business", "Datos del negocio guardados." if changed else "Sin cambios.")
+
+
+# ------------------------------------------------------------------ payment methods and zones
+
+
+def _read_payment(reader: FormReader) -> dict[str, Any]:
+    return {
+        "code": reader.code("code", "Código"),
+        "name": reader.text("name", "Nombre", required=True, max_len=255),
+        "details": reader.text("details", "Datos para pagar", max_len=MAX_LONG_TEXT),
+        "enabled": reader.boolean("enabled"),
+    }
+
+
+def _read_zone(reader: FormReader) -> dict[str, Any]:
+    return {
+        "name": reader.text("name", "Zona", required=True, max_len=255),
+        "fee": reader.decimal("fee", "Costo de envío"),
+        "eta": reader.text("eta", "Tiempo de entrega", max_len=100),
+    }
+
+
+def _business_error(request: Request, session: Session, access: Access, errors: list[str]) -> Response:
+    tenant = session.get(Tenant, access.tenant_id)
+    assert tenant is not None
+    values = _business_values(tenant, _business(session, access.tenant_id))
+    return _business_page(request, session, access, values, errors, 400)
+
+
+def _next_position(session: Session, model: Any, tenant_id: int) -> int:
+    return int(session.scalar(select(func.max(model.position)).where(model.tenant_id == tenant_id)) or 0) + 1
+
+
+def _duplicate(session: Session, model: Any, tenant_id: int, column: Any, value: str, exclude: int | None) -> bool:
+    query = select(model.id).where(model.tenant_id == tenant_id, column == value)
+    if exclude is not None:
+        query = query.where(model.id != exclude)
+    return session.scalar(query) is not None
+
+
+@router.post("/payments")
+async def payment_create(request: Request) -> Response:
+    return await _save_payment(request, None)
+
+
+@router.post("/payments/{row_id}")
+async def payment_update(request: Request, row_id: int) -> Response:
+    return await _save_payment(request, row_id)
+
+
+async def _save_payment(request: Request, row_id: int | None) -> Response:
+    form = await read_form(request)
+    reader = FormReader(form)
+    values = _read_payment(reader)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = owned(session, PaymentMethod, row_id, access) if row_id is not None else None
+        if not reader.errors and _duplicate(
+            session, PaymentMethod, access.tenant_id, PaymentMethod.code, values["code"], row_id
+        ):
+            reader.error(f"Código: ya existe un medio de pago «{values['code']}».")
+        if reader.errors:
+            return _business_error(request, session, access, reader.errors)
+        if row is None:
+            position = _next_position(session, PaymentMethod, access.tenant_id)
+            session.add(PaymentMethod(tenant_id=access.tenant_id, position=position, **values))
+            audit(session, access, access.tenant_id, "config.payment.create", code=values["code"])
+        else:
+            changed = assign(row, values)
+            if changed:
+                audit(session, access, access.tenant_id, "config.payment.update", id=row.id, changes=changed)
+    return redirect(request, "/admin/config/business#pagos", "Medio de pago guardado.")
+
+
+@router.post("/payments/{row_id}/delete")
+async def payment_delete(request: Request, row_id: int) -> Response:
+    await read_form(request)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = owned(session, PaymentMethod, row_id, access)
+        audit(session, access, access.tenant_id, "config.payment.delete", code=row.code, name=row.name)
+        session.delete(row)
+    return redirect(request, "/admin/config/business#pagos", "Medio de pago eliminado.")
+
+
+@router.post("/zones")
+async def zone_create(request: Request) -> Response:
+    return await _save_zone(request, None)
+
+
+@router.post("/zones/{row_id}")
+async def zone_update(request: Request, row_id: int) -> Response:
+    return await _save_zone(request, row_id)
+
+
+async def _save_zone(request: Request, row_id: int | None) -> Response:
+    form = await read_form(request)
+    reader = FormReader(form)
+    values = _read_zone(reader)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = owned(session, DeliveryZone, row_id, access) if row_id is not None else None
+        if not reader.errors and _duplicate(
+            session, DeliveryZone, access.tenant_id, DeliveryZone.name, values["name"], row_id
+        ):
+            reader.error(f"Zona: ya existe la zona «{values['name']}».")
+        if reader.errors:
+            return _business_error(request, session, access, reader.errors)
+        if row is None:
+            position = _next_position(session, DeliveryZone, access.tenant_id)
+            session.add(DeliveryZone(tenant_id=access.tenant_id, position=position, **values))
+            audit(session, access, access.tenant_id, "config.zone.create", name=values["name"], fee=str(values["fee"]))
+        else:
+            changed = assign(row, values)
+            if changed:
+                audit(session, access, access.tenant_id, "config.zone.update", id=row.id, changes=changed)
+    return redirect(request, "/admin/config/business#zonas", "Zona de delivery guardada.")
+
+
+@router.post("/zones/{row_id}/delete")
+async def zone_delete(request: Request, row_id: int) -> Response:
+    await read_form(request)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = owned(session, DeliveryZone, row_id, access)
+        audit(session, access, access.tenant_id, "config.zone.delete", name=row.name)
+        session.delete(row)
+    return redirect(request, "/admin/config/business#zonas", "Zona de delivery eliminada.")
+
+
+# ------------------------------------------------------------------ notifications
+
+
+def _notifications_page(
+    request: Request, access: Access, values: dict[str, Any], errors: list[str], status: int = 200
+) -> Response:
+    context = {"values": values, "errors": errors, "tab": "notifications"}
+    return page(request, "admin/config_notifications.html", access, "config", context, status_code=status)
+
+
+@router.get("/notifications")
+def notifications_form(request: Request) -> Response:
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = _notifications(session, access.tenant_id)
+        values = {
+            "notify_sales": row.notify_sales,
+            "notify_escalations": row.notify_escalations,
+            "numbers": "\n".join(row.numbers or []),
+        }
+    return _notifications_page(request, access, values, [])
+
+
+@router.post("/notifications")
+async def notifications_save(request: Request) -> Response:
+    form = await read_form(request)
+    reader = FormReader(form)
+    values = {
+        "notify_sales": reader.boolean("notify_sales"),
+        "notify_escalations": reader.boolean("notify_escalations"),
+        "numbers": reader.phones("numbers", "Números del equipo"),
+    }
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        if reader.errors:
+            return _notifications_page(request, access, reader.raw, reader.errors, 400)
+        changed = assign(_notifications(session, access.tenant_id), values)
+        if changed:
+            audit(session, access, access.tenant_id, "config.notifications", changes=changed)
+    return redirect(request, "/admin/config/notifications", "Notificaciones guardadas." if changed else "Sin cambios.")

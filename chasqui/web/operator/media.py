@@ -1,0 +1,105 @@
+"""Files operators attach to a conversation: checked, stored under ``<data_dir>/media/<tenant>/``.
+
+The message that records an attachment keeps ``media = {"kind", "path", "filename", "mime_type",
+"size", "summary"}``; ``path`` is relative to the media folder and only ever served back through
+``/media/<message id>`` (tenant-checked). Sending files to the customer through the Graph API is
+not done yet: such messages have the status ``local`` ("solo en el panel").
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024
+MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // (1024 * 1024)
+# A request larger than this is refused before its body is read (413).
+MAX_REQUEST_BYTES = 48 * 1024 * 1024
+
+# extension -> (mime type, message kind)
+ALLOWED = {
+    ".jpg": ("image/jpeg", "image"),
+    ".jpeg": ("image/jpeg", "image"),
+    ".png": ("image/png", "image"),
+    ".webp": ("image/webp", "image"),
+    ".gif": ("image/gif", "image"),
+    ".mp4": ("video/mp4", "video"),
+    ".3gp": ("video/3gpp", "video"),
+    ".mp3": ("audio/mpeg", "audio"),
+    ".ogg": ("audio/ogg", "audio"),
+    ".opus": ("audio/ogg", "audio"),
+    ".m4a": ("audio/mp4", "audio"),
+    ".aac": ("audio/aac", "audio"),
+    ".pdf": ("application/pdf", "document"),
+    ".txt": ("text/plain", "document"),
+    ".csv": ("text/csv", "document"),
+    ".doc": ("application/msword", "document"),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "document"),
+    ".xls": ("application/vnd.ms-excel", "document"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "document"),
+    ".ppt": ("application/vnd.ms-powerpoint", "document"),
+    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "document"),
+}
+SUMMARIES = {"image": "📷 Imagen", "video": "🎬 Video", "audio": "🎤 Audio", "document": "📄 Documento"}
+INLINE_KINDS = frozenset({"image", "video", "audio"})
+_SAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+class AttachmentError(ValueError):
+    """A file that cannot be attached; the message is Spanish, for the page."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    kind: str
+    media: dict[str, str | int]
+
+
+def media_root(data_dir: Path) -> Path:
+    return Path(data_dir).resolve() / "media"
+
+
+def safe_filename(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name
+    cleaned = _SAFE_NAME.sub("_", base).strip(" .") or "archivo"
+    return cleaned[-120:]
+
+
+def check_attachment(filename: str, size: int) -> tuple[str, str]:
+    """The (mime type, kind) of an acceptable upload; ``AttachmentError`` otherwise."""
+    if size <= 0:
+        raise AttachmentError("El archivo está vacío.")
+    if size > MAX_ATTACHMENT_BYTES:
+        raise AttachmentError(f"El archivo pesa más de {MAX_ATTACHMENT_MB} MB: envía uno más liviano.")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ALLOWED:
+        allowed = ", ".join(sorted({ext.lstrip(".") for ext in ALLOWED}))
+        raise AttachmentError(f"Ese tipo de archivo no se puede adjuntar. Tipos permitidos: {allowed}.")
+    return ALLOWED[suffix]
+
+
+def store_attachment(data_dir: Path, tenant_id: int, filename: str, content: bytes) -> StoredFile:
+    """Check and write an upload; returns the message kind and its ``media`` dict."""
+    mime_type, kind = check_attachment(filename, len(content))
+    name = safe_filename(filename)
+    relative = Path(str(tenant_id)) / f"{secrets.token_hex(12)}{Path(name).suffix.lower()}"
+    target = media_root(data_dir) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    summary = SUMMARIES[kind] + (f": {name}" if kind == "document" else "")
+    return StoredFile(
+        kind,
+        {"kind": kind, "path": relative.as_posix(), "filename": name, "mime_type": mime_type,
+         "size": len(content), "summary": summary},
+    )
+
+
+def stored_path(data_dir: Path, tenant_id: int, relative: str) -> Path | None:
+    """The file of a stored attachment, only if it lies in that tenant's media folder."""
+    root = (media_root(data_dir) / str(tenant_id)).resolve()
+    path = (media_root(data_dir) / relative).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
