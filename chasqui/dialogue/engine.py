@@ -47,6 +47,11 @@ INFORMATIONAL = {
 # Questions a short "y ...?" follow-up can continue.
 FOLLOW_UP_INTENTS = {"consultar_precio", "consultar_disponibilidad", "consultar_delivery"}
 ESCALATING = {"solicitar_humano", "queja_reclamo"}
+# Below the tenant's threshold, a guess is acted on only above these probabilities; undoing
+# the customer's cart or order needs more certainty than answering a question.
+DESTRUCTIVE = {"vaciar_carrito", "cancelar_pedido", "modificar_cantidad"}
+RULE_FLOOR = 0.2
+DESTRUCTIVE_FLOOR = 0.45
 MAX_LISTED = 8
 MAX_MESSAGE_CHARS = 320
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
@@ -252,8 +257,9 @@ class Engine:
             taught = self.teacher.teach(self, turn)
             if taught is not None:
                 return taught, "llm"
-        for candidate, _score in self._rerank(turn):
-            if self._supported(turn, candidate):
+        for candidate, score in self._rerank(turn):
+            floor = DESTRUCTIVE_FLOOR if candidate in DESTRUCTIVE else RULE_FLOOR
+            if score >= floor and self._supported(turn, candidate):
                 return self._adapt(turn, candidate), "rule"
         return None, "fallback"
 

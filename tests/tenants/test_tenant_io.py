@@ -23,7 +23,7 @@ from chasqui.tenants.snapshot import UnknownTenantError, get_tenant
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TENANT_FILES = {
     "project-demo": PROJECT_ROOT / "tenants" / "dulce-lima.yaml",
-    "shared-demo": Path("/work/shared/scenarios/demo_tenant.yaml"),
+    "shared-demo": PROJECT_ROOT.parent / "shared" / "scenarios" / "demo_tenant.yaml",
     "ferreteria": PROJECT_ROOT / "tenants" / "ferreteria.yaml",
 }
 
