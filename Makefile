@@ -35,6 +35,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/nlu.py
+	$(BIN)/python bench/webhook.py
 
 ## scenarios: the public scenario checker against the shared scripted conversations
 scenarios: install

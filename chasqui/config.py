@@ -25,6 +25,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./data/chasqui.db"
     redis_url: str | None = None
+    redis_queue: str = "chasqui:queue"  # arq queue name in distributed mode
     # Unset: generated once into ``<data_dir>/secret_key`` (mode 0600) and reused afterwards.
     secret_key: SecretStr | None = None
     data_dir: Path = Path("./data")

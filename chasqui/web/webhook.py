@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
@@ -24,6 +25,21 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_BODY_BYTES = 1024 * 1024
+# Webhook transactions at once per process. SQLite has one writer: more threads only wait on its
+# lock (sleeping in steps up to 100 ms) while holding pool connections the worker needs.
+INGEST_CONCURRENCY = {"sqlite": 1}
+DEFAULT_INGEST_CONCURRENCY = 8
+_limiters: dict[int, anyio.CapacityLimiter] = {}
+
+
+def _limiter(request: Request) -> anyio.CapacityLimiter:
+    state = request.app.state.chasqui
+    key = id(state)
+    limiter = _limiters.get(key)
+    if limiter is None:
+        backend = state.runtime.db.dialect.name
+        limiter = _limiters[key] = anyio.CapacityLimiter(INGEST_CONCURRENCY.get(backend, DEFAULT_INGEST_CONCURRENCY))
+    return limiter
 
 
 class BodyTooLarge(Exception):
@@ -75,7 +91,8 @@ async def receive(request: Request) -> Response:
         raw = await read_limited(request)
     except BodyTooLarge:
         return PlainTextResponse("payload too large", status_code=413)
-    result = await run_in_threadpool(ingest, state.runtime, raw, request.headers.get("x-hub-signature-256"))
+    signature = request.headers.get("x-hub-signature-256")
+    result = await anyio.to_thread.run_sync(ingest, state.runtime, raw, signature, limiter=_limiter(request))
     if result.status != 200:
         return PlainTextResponse(result.detail, status_code=result.status)
     await signal_all(state.queue, result.conversations)

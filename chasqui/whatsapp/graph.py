@@ -108,6 +108,12 @@ class GraphError(Exception):
         return f"{where}: {self.args[0]}" if where else str(self.args[0])
 
 
+class MediaTooLarge(Exception):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"media of {size} bytes is over the {limit} bytes limit")
+        self.size, self.limit = size, limit
+
+
 def is_transient(status: int | None, code: int | None) -> bool:
     """Transient: network failure, 429, 5xx or a retryable Meta code; a known permanent code wins."""
     if code is not None and code in TRANSIENT_CODES:
@@ -189,7 +195,43 @@ class GraphClient:
             return str(messages[0].get("id") or "")
         return ""
 
-    def _request(self, method: str, url: str, token: str, payload: dict[str, Any]) -> Any:
+    def mark_read(self, phone_number_id: str, token: str, wamid: str, *, typing: bool = False) -> None:
+        """Mark an inbound message as read (the customer sees blue ticks; ``typing``: "escribiendo…")."""
+        from chasqui.whatsapp.messages import mark_read
+
+        self._request("POST", self.messages_url(phone_number_id), token, mark_read(wamid, typing=typing))
+
+    def media_info(self, token: str, media_id: str) -> dict[str, Any]:
+        """``GET /{media id}``: the short-lived download ``url``, ``mime_type``, ``file_size``, ``sha256``."""
+        data = self._request("GET", f"{self.base_url}/{self.version}/{media_id}", token, None)
+        if not isinstance(data, dict) or not data.get("url"):
+            raise GraphError(f"no download URL for media {media_id}", transient=False)
+        return data
+
+    def download(self, url: str, token: str, max_bytes: int) -> bytes:
+        """Download a media URL with the token, refusing more than ``max_bytes`` (checked while
+        streaming, not only from the declared length)."""
+        try:
+            with self._http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
+                if not response.is_success:
+                    response.read()
+                    code, message = _error_fields(response)
+                    status = response.status_code
+                    raise GraphError(message, transient=is_transient(status, code), status=status, code=code)
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise MediaTooLarge(int(declared), max_bytes)
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaTooLarge(size, max_bytes)
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.TransportError as exc:
+            raise GraphError(f"{type(exc).__name__}: {exc}", transient=True) from exc
+
+    def _request(self, method: str, url: str, token: str, payload: dict[str, Any] | None) -> Any:
         try:
             response = self._http.request(
                 method, url, json=payload, headers={"Authorization": f"Bearer {token}"}

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from chasqui.db.models import Conversation, Message, OutboxMessage
 from chasqui.db.session import session_scope
 from chasqui.worker.locks import LOCKS, ConversationLocks
+from chasqui.worker.media import MediaFetcher
 from chasqui.worker.services import ServiceCache, services_of
 
 if TYPE_CHECKING:
@@ -138,11 +139,15 @@ def _give_up(runtime: Runtime, conversation_id: int) -> None:
             log.error("message %s of conversation %s skipped after an engine error", message.id, conversation_id)
 
 
-def _drain_owned(runtime: Runtime, conversation_id: int, clock: Clock, services: ServiceCache) -> tuple[int, bool]:
+def _drain_owned(
+    runtime: Runtime, conversation_id: int, clock: Clock, services: ServiceCache, media: MediaFetcher | None
+) -> tuple[int, bool]:
     """Drain while owning the lock; returns (processed, stopped by a database error)."""
     processed = 0
     while True:
         try:
+            if media is not None:
+                media.prepare(runtime, conversation_id)
             result = _next_message(runtime, conversation_id, clock, services)
         except OperationalError:
             log.warning("drain of conversation %s interrupted by a database error", conversation_id, exc_info=True)
@@ -166,12 +171,14 @@ def drain(
     locks: ConversationLocks = LOCKS,
     clock: Clock = utcnow,
     services: ServiceCache | None = None,
+    media: MediaFetcher | None = None,
 ) -> int:
     """Process every unprocessed inbound message of the conversation; returns how many were processed.
 
     Returns 0 at once when another thread or process is draining the conversation. A database error
     (locked, connection lost) stops the drain: the messages stay unprocessed and the next signal or
-    sweep picks them up. Any other error skips the one message that caused it.
+    sweep picks them up. Any other error skips the one message that caused it. With ``media``,
+    the media of each message (a voucher photo, a voice note) is downloaded before it is processed.
     """
     services = services or services_of(runtime)
     processed = 0
@@ -180,7 +187,7 @@ def drain(
             with locks.hold(runtime.db, conversation_id) as owned:
                 if not owned:
                     return processed
-                count, stopped = _drain_owned(runtime, conversation_id, clock, services)
+                count, stopped = _drain_owned(runtime, conversation_id, clock, services, media)
                 processed += count
             if stopped or not has_pending(runtime.db, conversation_id):
                 return processed

@@ -30,28 +30,37 @@ from sqlalchemy import Connection, Engine, text
 log = logging.getLogger(__name__)
 
 # pg_advisory_lock(int4, int4): the first key keeps Chasqui's locks apart from anyone else's.
-PG_NAMESPACE = 0x43485351  # "CHSQ"
+PG_NAMESPACE = 0x43485351  # "CHSQ": conversations
+PG_OUTBOX_NAMESPACE = 0x43485352  # "CHSR": outbox rows being sent
 
 
 class ConversationLocks:
-    """One in-process ``threading.Lock`` per conversation id, plus the database's cross-process lock."""
+    """Per-id try-locks: owned by one thread of this process, plus the database's cross-process lock.
 
-    def __init__(self) -> None:
+    The same mechanism marks an outbox row as being sent by a live process (``OUTBOX_LOCKS``), so a
+    row left ``sending`` is only recovered once the process that claimed it is gone."""
+
+    def __init__(self, namespace: int = PG_NAMESPACE, name: str = "conversation") -> None:
+        self.namespace = namespace
+        self.name = name
         self._guard = threading.Lock()
-        self._locks: dict[int, threading.Lock] = {}
+        self._held: set[int] = set()  # ids owned by a thread of this process (no lock objects pile up)
 
-    def local(self, conversation_id: int) -> threading.Lock:
+    def _take_local(self, key: int) -> bool:
         with self._guard:
-            lock = self._locks.get(conversation_id)
-            if lock is None:
-                lock = self._locks[conversation_id] = threading.Lock()
-            return lock
+            if key in self._held:
+                return False
+            self._held.add(key)
+            return True
+
+    def _drop_local(self, key: int) -> None:
+        with self._guard:
+            self._held.discard(key)
 
     @contextmanager
-    def hold(self, db: Engine, conversation_id: int) -> Iterator[bool]:
-        """Try to own conversation C (never waits); yields whether it is owned for the block."""
-        lock = self.local(conversation_id)
-        if not lock.acquire(blocking=False):
+    def hold(self, db: Engine, key: int) -> Iterator[bool]:
+        """Try to own ``key`` (never waits); yields whether it is owned for the block."""
+        if not self._take_local(key):
             yield False
             return
         try:
@@ -59,17 +68,17 @@ class ConversationLocks:
             if backend not in ("postgresql", "mysql", "mariadb"):
                 yield True
                 return
-            with _database_lock(db, backend, conversation_id) as owned:
+            with _database_lock(db, backend, self, key) as owned:
                 yield owned
         finally:
-            lock.release()
+            self._drop_local(key)
 
 
 @contextmanager
-def _database_lock(db: Engine, backend: str, conversation_id: int) -> Iterator[bool]:
+def _database_lock(db: Engine, backend: str, locks: ConversationLocks, key: int) -> Iterator[bool]:
     connection = db.connect()
     try:
-        owned = _try_lock(connection, backend, conversation_id)
+        owned = _try_lock(connection, backend, key, locks)
         # The lock lives in the session, not in a transaction: end the implicit one so the
         # connection does not sit "idle in transaction" while the drain runs.
         connection.commit()
@@ -82,33 +91,36 @@ def _database_lock(db: Engine, backend: str, conversation_id: int) -> Iterator[b
     finally:
         try:
             if owned:
-                _unlock(connection, backend, conversation_id)
+                _unlock(connection, backend, key, locks)
                 connection.commit()
         except Exception:
             # Closing the physical connection is what releases the lock for sure.
-            log.warning("could not release the lock of conversation %s; dropping the connection", conversation_id)
+            log.warning("could not release the lock of %s %s; dropping the connection", locks.name, key)
             connection.invalidate()
         finally:
             connection.close()
 
 
-def _mysql_name(conversation_id: int) -> str:
-    return f"chasqui:conversation:{conversation_id}"
+def _mysql_name(locks: ConversationLocks | None, key: int) -> str:
+    return f"chasqui:{locks.name if locks else 'conversation'}:{key}"
 
 
-def _try_lock(connection: Connection, backend: str, conversation_id: int) -> bool:
+def _try_lock(connection: Connection, backend: str, key: int, locks: ConversationLocks | None = None) -> bool:
     if backend == "postgresql":
+        namespace = locks.namespace if locks else PG_NAMESPACE
         statement = text("SELECT pg_try_advisory_lock(CAST(:ns AS integer), CAST(:id AS integer))")
-        return bool(connection.scalar(statement, {"ns": PG_NAMESPACE, "id": conversation_id}))
-    return connection.scalar(text("SELECT GET_LOCK(:name, 0)"), {"name": _mysql_name(conversation_id)}) == 1
+        return bool(connection.scalar(statement, {"ns": namespace, "id": key}))
+    return connection.scalar(text("SELECT GET_LOCK(:name, 0)"), {"name": _mysql_name(locks, key)}) == 1
 
 
-def _unlock(connection: Connection, backend: str, conversation_id: int) -> None:
+def _unlock(connection: Connection, backend: str, key: int, locks: ConversationLocks | None = None) -> None:
     if backend == "postgresql":
+        namespace = locks.namespace if locks else PG_NAMESPACE
         statement = text("SELECT pg_advisory_unlock(CAST(:ns AS integer), CAST(:id AS integer))")
-        connection.execute(statement, {"ns": PG_NAMESPACE, "id": conversation_id})
+        connection.execute(statement, {"ns": namespace, "id": key})
     else:
-        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_name(conversation_id)})
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_name(locks, key)})
 
 
 LOCKS = ConversationLocks()
+OUTBOX_LOCKS = ConversationLocks(PG_OUTBOX_NAMESPACE, "outbox")

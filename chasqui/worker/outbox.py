@@ -14,8 +14,9 @@ HTTP call is made outside any transaction, then the outcome is written:
 Every request carries ``biz_opaque_callback_data = "chasqui:<row id>"``, which Meta repeats in the
 status webhooks of that message. A worker killed between the claim and the write of the outcome
 leaves the row in ``sending``: if WhatsApp accepted it, its status webhook (``ingest``) marks the
-row ``sent``; if no status arrives within ``unknown_after`` (5 minutes by default) WhatsApp never
-got it, and ``recover_interrupted`` puts it back to ``pending`` to be sent (once) again.
+row ``sent``; if the claiming process is gone (the row's ``OUTBOX_LOCKS`` lock is free) and no
+status arrived within ``unknown_after`` (5 minutes by default), WhatsApp never got it, and
+``recover_interrupted`` puts it back to ``pending`` to be sent (once) again.
 
 Rows of one recipient go out in order: while an earlier row for the same number waits for a retry
 (or is being sent, by this or another worker), the later ones wait too.
@@ -39,6 +40,7 @@ from chasqui.db.models import Message, OutboxMessage, Tenant
 from chasqui.db.session import session_scope
 from chasqui.tenants.snapshot import whatsapp_account
 from chasqui.whatsapp.graph import GraphClient, GraphError
+from chasqui.worker.locks import OUTBOX_LOCKS
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +181,14 @@ class OutboxSender:
     def send_one(self, row_id: int, now: datetime | None = None) -> str | None:
         """Claim, send and record one row; returns its new status, or None if it was not claimable."""
         now = now or self.clock()
+        # Held from the claim to the recorded outcome: while this process lives, nobody treats
+        # the row as abandoned (``recover_interrupted``); the database drops the lock if it dies.
+        with OUTBOX_LOCKS.hold(self.db, row_id) as owned:
+            if not owned:
+                return None
+            return self._send_owned(row_id, now)
+
+    def _send_owned(self, row_id: int, now: datetime) -> str | None:
         try:
             job = self._claim(row_id, now)
         except NotConfigured as exc:
@@ -288,31 +298,42 @@ class OutboxSender:
     def recover_interrupted(
         self, older_than: timedelta = timedelta(minutes=5), now: datetime | None = None
     ) -> int:
-        """Rows left in ``sending`` by a killed worker and never confirmed by a status webhook.
+        """Rows left in ``sending`` by a dead worker and never confirmed by a status webhook.
 
-        A row WhatsApp accepted gets a status webhook within seconds (``ingest`` then marks it
-        ``sent``); one still ``sending`` after ``older_than`` was never accepted: it goes back to
-        ``pending`` and is sent again (``failed`` if it already used all its attempts)."""
+        A row is only touched when no live process is sending it (its ``OUTBOX_LOCKS`` lock is free:
+        on PostgreSQL/MySQL the lock dies with its process; on SQLite the one worker process runs
+        this between its own sends) and it was claimed more than ``older_than`` ago: a row WhatsApp
+        accepted gets a status webhook within seconds (``ingest`` then marks it ``sent``), so one
+        still ``sending`` after that was never accepted. It goes back to ``pending`` and is sent
+        again (``failed`` if it already used all its attempts)."""
         now = now or self.clock()
-        limit = now - older_than
-        stale = (OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < limit)
         with session_scope(self.db) as session:
-            failed = session.execute(
-                update(OutboxMessage)
-                .where(*stale, OutboxMessage.attempts >= self.policy.max_attempts)
-                .values(status=FAILED, last_error=f"{INTERRUPTED} (no attempts left)")
-                .execution_options(synchronize_session=False)
+            stale = list(
+                session.scalars(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < now - older_than
+                    )
+                )
             )
-            retried = session.execute(
-                update(OutboxMessage)
-                .where(*stale)
-                .values(status=PENDING, next_attempt_at=now, last_error=INTERRUPTED)
-                .execution_options(synchronize_session=False)
-            )
-            count = (failed.rowcount or 0) + (retried.rowcount or 0)
+        count = 0
+        for row_id in stale:
+            with OUTBOX_LOCKS.hold(self.db, row_id) as owned:
+                if owned:
+                    count += self._recover(row_id, now, older_than)
         if count:
             log.warning("outbox: %s row(s) interrupted while sending were recovered", count)
         return count
+
+    def _recover(self, row_id: int, now: datetime, older_than: timedelta) -> int:
+        with session_scope(self.db) as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != SENDING or row.next_attempt_at >= now - older_than:
+                return 0  # confirmed, finished or re-claimed meanwhile
+            if row.attempts >= self.policy.max_attempts:
+                row.status, row.last_error = FAILED, f"{INTERRUPTED} (no attempts left)"
+            else:
+                row.status, row.next_attempt_at, row.last_error = PENDING, now, INTERRUPTED
+            return 1
 
 
 def safe_send_due(sender: OutboxSender) -> SendReport:

@@ -36,9 +36,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chasqui.worker.drain import drain, pending_conversations
+from chasqui.worker.media import MediaFetcher
 from chasqui.worker.outbox import OutboxSender, RetryPolicy, safe_send_due
 from chasqui.worker.queue import DRAIN_JOB, EmbeddedQueue, dump_job, load_job, queue_name
 
@@ -91,6 +93,7 @@ class Worker:
         self.queue = queue if queue is not None else EmbeddedQueue()  # an empty queue is falsy
         self.config = config or WorkerConfig()
         self.sender = OutboxSender(runtime.db, graph, runtime.settings.secret(), policy=self.config.retry)
+        self.media = MediaFetcher(graph, Path(runtime.settings.data_dir), runtime.settings.secret())
         self._stop = threading.Event()
         self._outbox_wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -133,7 +136,7 @@ class Worker:
     def drain_now(self, conversation_id: int) -> int:
         """Drain one conversation in the calling thread (wakes the outbox if replies were made)."""
         try:
-            processed = drain(self.runtime, conversation_id)
+            processed = drain(self.runtime, conversation_id, media=self.media)
         except Exception:
             log.exception("worker: drain of conversation %s failed", conversation_id)
             return 0

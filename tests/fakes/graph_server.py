@@ -92,6 +92,7 @@ class FakeGraph:
         self._status_thread: threading.Thread | None = None
         self._status_delay = 0.0
         self.on_accept: Callable[[Recorded], None] | None = None  # called after each accepted message
+        self.media: dict[str, tuple[bytes, str, dict[str, Any]]] = {}
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -118,6 +119,14 @@ class FakeGraph:
             error["code"] = code
         with self._lock:
             self._script.extend(_Answer(status, {"error": error}, dict(headers or {})) for _ in range(times))
+
+    def add_media(self, media_id: str, content: bytes, mime_type: str, **info: Any) -> None:
+        """Serve ``GET /{version}/{media_id}`` (its URL, type, size, sha256; ``info`` overrides) and the
+        download itself at that URL (only with a Bearer token)."""
+        import hashlib
+
+        described = {"file_size": len(content), "sha256": hashlib.sha256(content).hexdigest(), **info}
+        self.media[media_id] = (content, mime_type, described)
 
     def sent(self) -> list[Recorded]:
         """The messages that were accepted (2xx), in order."""
@@ -213,11 +222,28 @@ class FakeGraph:
             },
         )
 
+    def _get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes, str]:
+        if not headers.get("authorization", "").startswith("Bearer "):
+            error = {"error": {"message": "Invalid OAuth access token", "code": 190}}
+            return 401, json.dumps(error).encode(), "application/json"
+        parts = path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "download" and parts[1] in self.media:
+            content, mime_type, _info = self.media[parts[1]]
+            return 200, content, mime_type
+        if len(parts) == 2 and parts[1] in self.media:
+            _content, mime_type, info = self.media[parts[1]]
+            described = {"messaging_product": "whatsapp", "id": parts[1], "mime_type": mime_type,
+                         "url": f"{self.url}/download/{parts[1]}", **info}
+            return 200, json.dumps(described).encode(), "application/json"
+        error = {"error": {"message": "Unsupported get request", "code": 100}}
+        return 404, json.dumps(error).encode(), "application/json"
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real Graph API
+            disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms stall
 
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 length = int(self.headers.get("Content-Length") or 0)
@@ -236,6 +262,17 @@ class FakeGraph:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, body, content_type = fake._get(self.path, headers)
+                with fake._lock:
+                    fake.requests.append(Recorded("GET", self.path, headers, None, status))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 return

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,95 @@ class WorkerProcess(ChildProcess):
         with open(self.log_path, "rb") as handle:
             handle.seek(self._offset)
             return b"worker: started" in handle.read()
+
+
+class Zygote:
+    """``fakes.zygote``: forks ready-imported ``chasqui worker`` processes (see its docstring)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        env = {**env, "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT}"}
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in close()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fakes.zygote"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self._lock = threading.Lock()
+
+    def fork(self, env: dict[str, str], log_path: Path) -> int:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self._lock:
+            self.process.stdin.write(json.dumps({"env": env, "log": str(log_path)}) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"the zygote did not fork a worker: {line!r}")
+        return int(line)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+class ForkedWorker(WorkerProcess):
+    """A ``chasqui worker`` process forked by a ``Zygote`` (same API as ``WorkerProcess``)."""
+
+    def __init__(self, zygote: Zygote, env: dict[str, str], log_path: Path) -> None:
+        super().__init__(env, log_path)
+        self.zygote = zygote
+        self.pid: int | None = None
+
+    def start(self) -> ForkedWorker:
+        self.log_path.touch()
+        self._offset = self.log_path.stat().st_size
+        self.pid = self.zygote.fork(self.env, self.log_path)
+        return self
+
+    @property
+    def alive(self) -> bool:
+        if self.pid is None:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def wait_ready(self, timeout: float = 90.0) -> ChildProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.is_ready():
+                return self
+            if not self.alive:
+                raise RuntimeError(f"the forked worker died:\n{self.log_tail()}")
+            time.sleep(0.02)
+        raise RuntimeError(f"the forked worker was not ready in {timeout}s:\n{self.log_tail()}")
+
+    def _signal_and_wait(self, sig: int, timeout: float) -> None:
+        if self.pid is None:
+            return
+        with suppress(ProcessLookupError):
+            os.kill(self.pid, sig)
+        deadline = time.monotonic() + timeout
+        while self.alive and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def kill(self) -> None:
+        self._signal_and_wait(signal.SIGKILL, 10)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self._signal_and_wait(signal.SIGTERM, timeout)
+        if self.alive:
+            self.kill()
 
 
 class ServerProcess(ChildProcess):

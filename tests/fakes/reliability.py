@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fakes.graph_server import FakeGraph
-from fakes.live import Posted, ServerProcess, Traffic, WorkerProcess, worker_env
+from fakes.live import ForkedWorker, Posted, ServerProcess, Traffic, WorkerProcess, Zygote, worker_env
 from fakes.webapp import DEMO, ROOT, SECRET_KEY, make_settings
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -97,6 +97,7 @@ class Stack:
     workers: list[WorkerProcess] = field(default_factory=list)
     log_dir: Path | None = None
     queue: str = ""
+    zygote: Zygote | None = None
 
     @property
     def url(self) -> str:
@@ -116,6 +117,14 @@ class Stack:
         """A ``chasqui worker`` process of this installation (not started)."""
         assert self.log_dir is not None
         return WorkerProcess(self.env(), self.log_dir / f"worker-{index}.log")
+
+    def forked_worker(self, index: int = 0) -> ForkedWorker:
+        """A worker process forked from a pre-imported parent (``fakes.zygote``): starts in a
+        fraction of a second, so a test can kill and restart workers many times."""
+        assert self.log_dir is not None
+        if self.zygote is None:
+            self.zygote = Zygote(self.env(), self.log_dir / "zygote.log")
+        return ForkedWorker(self.zygote, self.env(), self.log_dir / f"worker-{index}.log")
 
     def counts(self) -> dict[str, int]:
         """Unprocessed inbound messages and outbox rows by status."""
@@ -182,6 +191,8 @@ def running_stack(
             for worker in stack.workers:
                 with suppress(Exception):
                     worker.kill()
+            if stack.zygote is not None:
+                stack.zygote.close()
             server.stop()
             stack.runtime.db.dispose()
             if redis_url:

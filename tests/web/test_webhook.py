@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+from datetime import UTC, datetime, timedelta
 from threading import Thread
 
 from fakes.graph_server import FakeGraph
@@ -13,7 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chasqui.db.models import Conversation, Message, OutboxMessage, WebhookEvent
+from chasqui.web.app import create_app
+from chasqui.whatsapp.graph import GraphClient
 from chasqui.whatsapp.signature import sign
+from chasqui.worker.drain import drain
+from chasqui.worker.outbox import OutboxSender
+from chasqui.worker.run import WorkerConfig
 
 CUSTOMER = "51987000001"
 
@@ -268,3 +275,65 @@ def test_an_echo_is_an_operator_message_that_is_not_sent_again(
         conversation = session.get(Conversation, message.conversation_id)
         assert conversation.state == "paused"  # the bot steps aside while the owner talks
     assert count(live_client, OutboxMessage) == 0 and not fake_graph.requests
+
+
+# ------------------------------------------------------------------------ crash windows and wake-ups
+def test_the_embedded_worker_is_woken_by_the_webhook_not_by_its_sweep(
+    web_settings, fake_graph: FakeGraph
+) -> None:
+    """A webhook's signal reaches the worker at once (its database sweep runs every 10 minutes)."""
+    config = WorkerConfig(poll_s=0.05, sweep_s=600)
+    with TestClient(create_app(web_settings, embedded_worker=True, worker_config=config)) as client:
+        time.sleep(0.3)  # the start-up sweep is over
+        started = time.monotonic()
+        assert post(client, text_body("hola", "wamid.WAKE")) == 200
+        assert fake_graph.wait_for(1, timeout=5), "no reply: the signal did not wake the worker"
+        assert time.monotonic() - started < 3
+
+
+def test_a_status_naming_our_row_confirms_a_reply_whose_sender_died_before_recording_it(
+    client: TestClient, fake_graph: FakeGraph
+) -> None:
+    """The worker was killed after WhatsApp accepted the reply but before writing it down: Meta's
+    status (carrying our ``biz_opaque_callback_data``) records it as sent, so it is never resent."""
+    assert post(client, text_body("hola", "wamid.KILLED")) == 200
+    runtime = runtime_of(client)
+    with runtime.session() as session:
+        conversation_id = session.scalar(select(Message.conversation_id).where(Message.wamid == "wamid.KILLED"))
+    assert drain(runtime, conversation_id) == 1
+    with runtime.session() as session:
+        row = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        row.status, row_id, message_id = "sending", row.id, row.message_id  # claimed, then SIGKILL
+        assert row.payload["reply_to"]["wamid"] == "wamid.KILLED"
+    body = status_body("wamid.ACCEPTED", "sent")
+    body["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] = f"chasqui:{row_id}"
+    assert post(client, body) == 200
+    assert post(client, status_body("wamid.ACCEPTED", "delivered")) == 200
+    with runtime.session() as session:
+        row = session.get(OutboxMessage, row_id)
+        message = session.get(Message, message_id)
+        assert (row.status, row.wamid) == ("sent", "wamid.ACCEPTED")
+        assert (message.wamid, message.status) == ("wamid.ACCEPTED", "delivered")
+    sender = OutboxSender(runtime.db, GraphClient(fake_graph.url, "v21.0"), runtime.settings.secret())
+    far = datetime.now(UTC) + timedelta(hours=1)
+    assert sender.recover_interrupted(now=far) == 0
+    sender.send_due(far)
+    assert [r.row_id for r in fake_graph.sent()].count(row_id) == 0  # never sent a second time
+
+
+def test_an_inbound_image_is_downloaded_before_the_bot_answers(
+    live_client: TestClient, fake_graph: FakeGraph, web_settings
+) -> None:
+    photo = b"\xff\xd8\xff" + b"voucher" * 50
+    fake_graph.add_media("media.VOUCHER", photo, "image/jpeg")
+    body = text_body("", "wamid.PHOTO")
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message["type"], message["image"] = "image", {"id": "media.VOUCHER", "mime_type": "image/jpeg"}
+    assert post(live_client, body) == 200
+    wait_idle(live_client)
+    with runtime_of(live_client).session() as session:
+        stored = session.scalar(select(Message).where(Message.wamid == "wamid.PHOTO"))
+        assert stored.processed and stored.media["path"] == "media/dulce-lima/media.VOUCHER.jpg"
+    assert (web_settings.data_dir / stored.media["path"]).read_bytes() == photo
+    assert fake_graph.sent(), "the bot still answered"
