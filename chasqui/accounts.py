@@ -21,11 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chasqui.db.models import ROLES as TENANT_ROLES
-from chasqui.db.models import Membership, Tenant, User
+from chasqui.db.models import AuditLog, Membership, Tenant, User
 
 SUPERADMIN = "superadmin"
 ROLES = (SUPERADMIN, *TENANT_ROLES)
 MIN_PASSWORD_LENGTH = 8
+MIN_NEW_PASSWORD_LENGTH = 10  # a password chosen in the panel (/account/password)
+ONE_TIME_PASSWORD_ACTION = "auth.one_time_password"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 _LEGACY_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -132,3 +134,44 @@ def user_tenants(session: Session, user: User) -> list[tuple[Tenant, str]]:
 def password_fingerprint(user: User) -> str:
     """Changes whenever the password changes: stored in the session to end old sessions."""
     return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+
+
+
+def mark_one_time_password(session: Session, user: User) -> None:
+    """Remember (in the audit log) that ``user``'s current password is a printed one-time password."""
+    detail = {"fingerprint": password_fingerprint(user)}
+    session.add(AuditLog(tenant_id=None, user_id=user.id, action=ONE_TIME_PASSWORD_ACTION, detail=detail))
+    session.flush()
+
+
+def uses_one_time_password(session: Session, user: User) -> bool:
+    """True while the user still logs in with the one-time password printed at the first start."""
+    detail = session.scalar(
+        select(AuditLog.detail)
+        .where(AuditLog.user_id == user.id, AuditLog.action == ONE_TIME_PASSWORD_ACTION)
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
+    return isinstance(detail, dict) and detail.get("fingerprint") == password_fingerprint(user)
+
+
+def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> list[str]:
+    """Set a new password chosen by the user; the Spanish problems (nothing changed) or []."""
+    problems: list[str] = []
+    if not verify_password(user, current):
+        problems.append("La contraseña actual no es correcta.")
+    if len(new) < MIN_NEW_PASSWORD_LENGTH:
+        problems.append(f"La nueva contraseña debe tener al menos {MIN_NEW_PASSWORD_LENGTH} caracteres.")
+    elif len(new) > 200:
+        problems.append("La nueva contraseña es demasiado larga (máximo 200 caracteres).")
+    if new != confirm:
+        problems.append("La confirmación no coincide con la nueva contraseña.")
+    if not problems and new == current:
+        problems.append("La nueva contraseña debe ser distinta de la actual.")
+    if problems:
+        return problems
+    user.password_hash = hash_password(new)
+    user.updated_at = datetime.now(UTC)
+    session.add(AuditLog(tenant_id=None, user_id=user.id, action="account.password.change", detail={}))
+    session.flush()
+    return []

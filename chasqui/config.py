@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
+    # Behind a reverse proxy that terminates TLS: believe its ``X-Forwarded-Proto`` header (the
+    # session cookie is then marked Secure). Leave off when clients can reach the app directly.
+    trust_proxy: bool = False
 
     @model_validator(mode="after")
     def _ensure_secret_key(self) -> Settings:

@@ -27,7 +27,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from chasqui.config import Settings, get_settings
 from chasqui.runtime import Runtime
 from chasqui.web.access import NotLoggedIn
-from chasqui.web.auth import LoginLimiter
+from chasqui.web.auth import LoginLimiter, SecureSessionCookie
 from chasqui.web.layout import STATIC_DIR, make_templates, render
 from chasqui.web.live import Live
 from chasqui.whatsapp.graph import GraphClient
@@ -60,7 +60,7 @@ class AppState:
 def bootstrap(settings: Settings, progress: Progress | None = None) -> None:
     """Migrate and seed the database, import the demo tenant if empty, make sure an intent model
     exists, and create the first panel user (its one-time password is printed once, to stderr)."""
-    from chasqui.accounts import SUPERADMIN, create_user, generate_password
+    from chasqui.accounts import SUPERADMIN, create_user, generate_password, mark_one_time_password
     from chasqui.db.models import User
 
     runtime = Runtime.from_settings(settings)
@@ -76,7 +76,7 @@ def bootstrap(settings: Settings, progress: Progress | None = None) -> None:
             if session.scalar(select(func.count(User.id))):
                 return
             password = generate_password()
-            create_user(session, ADMIN_EMAIL, password, SUPERADMIN)
+            mark_one_time_password(session, create_user(session, ADMIN_EMAIL, password, SUPERADMIN))
         print(
             f"Panel: http://127.0.0.1:8000/login — usuario {ADMIN_EMAIL}, contraseña {password} (cámbiala)",
             file=sys.stderr,
@@ -150,8 +150,9 @@ def create_app(
         same_site="lax",
         https_only=False,
     )
+    app.add_middleware(SecureSessionCookie, cookie_name=SESSION_COOKIE, trust_proxy=settings.trust_proxy)
 
-    from chasqui.web import auth, operator, webhook
+    from chasqui.web import account, auth, operator, webhook
 
     @app.get("/health")
     def health() -> dict[str, bool]:
@@ -161,6 +162,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static")
     app.include_router(webhook.router)
     app.include_router(auth.router)
+    app.include_router(account.router)
     app.include_router(operator.router)
     from chasqui.web import admin, api
 

@@ -22,11 +22,51 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chasqui.accounts import authenticate, normalize_email, password_fingerprint, user_tenants
+from chasqui.accounts import (
+    authenticate,
+    normalize_email,
+    password_fingerprint,
+    user_tenants,
+    uses_one_time_password,
+)
 from chasqui.db.models import User
 
 router = APIRouter()
+
+
+class SecureSessionCookie:
+    """ASGI middleware around ``SessionMiddleware``: marks the session cookie ``Secure`` when the
+    request came over TLS (an https scheme, or ``X-Forwarded-Proto: https`` with ``trust_proxy``)."""
+
+    def __init__(self, app: ASGIApp, cookie_name: str, trust_proxy: bool = False) -> None:
+        self.app, self.prefix, self.trust_proxy = app, f"{cookie_name}=".encode(), trust_proxy
+
+    def _over_tls(self, scope: Scope) -> bool:
+        if scope.get("scheme") in ("https", "wss"):
+            return True
+        if not self.trust_proxy:
+            return False
+        forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"")
+        return forwarded.split(b",")[0].strip().lower() == b"https"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._over_tls(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v + b"; secure")
+                    if k.lower() == b"set-cookie" and v.startswith(self.prefix) and b"secure" not in v.lower()
+                    else (k, v)
+                    for k, v in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
 
 MAX_FAILURES = 10
 WINDOW_S = 300.0
@@ -80,6 +120,7 @@ class PanelUser:
     is_superadmin: bool
     tenants: tuple[TenantAccess, ...]
     tenant: TenantAccess | None  # the tenant the panel shows now
+    must_change_password: bool = False  # still the one-time password printed at the first start
 
     def can_see(self, tenant_id: int) -> bool:
         return any(t.id == tenant_id for t in self.tenants)
@@ -129,7 +170,8 @@ def load_panel_user(session: Session, request: Request) -> PanelUser | None:
     tenants = tuple(TenantAccess(t.id, t.slug, t.name, role) for t, role in user_tenants(session, user))
     wanted = request.session.get("tid")
     current = next((t for t in tenants if t.id == wanted), tenants[0] if tenants else None)
-    return PanelUser(user.id, user.email, user.is_superadmin, tenants, current)
+    must_change = uses_one_time_password(session, user)
+    return PanelUser(user.id, user.email, user.is_superadmin, tenants, current, must_change)
 
 
 def _client_key(request: Request, email: str) -> str:
@@ -177,9 +219,12 @@ def login(
             email=email,
             status_code=429,
         )
+    next_page = "/"
     with state.runtime.session() as session:
         user = authenticate(session, email, password) if email and password else None
         if user is not None:
+            if uses_one_time_password(session, user):
+                next_page = "/account/password"
             tenants = user_tenants(session, user)
             request.session.clear()
             request.session.update(
@@ -194,7 +239,7 @@ def login(
         state.login_limiter.fail(key)
         return _login_page(request, error="Correo o contraseña incorrectos.", email=email, status_code=401)
     state.login_limiter.reset(key)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(next_page, status_code=303)
 
 
 @router.post("/logout")

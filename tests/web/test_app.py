@@ -65,6 +65,7 @@ def test_bootstrap_prepares_an_empty_install_and_prints_the_admin_password_once(
         response = client.post(
             "/login", data={"email": ADMIN_EMAIL, "password": match.group(2), "csrf_token": token}
         )
-        assert response.status_code == 303
+        assert response.status_code == 303 and response.headers["location"] == "/account/password"
         inbox = client.get("/")
         assert inbox.status_code == 200 and "Dulce Lima" in inbox.text  # the demo tenant was imported
+        assert 'id="password-banner"' in inbox.text  # until the one-time password is changed
