@@ -34,6 +34,7 @@ from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
 from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention
+from chasqui.nlu.normalize import PRODUCT_TOKEN
 
 if TYPE_CHECKING:
     from chasqui.llm.teacher import Teacher
@@ -56,6 +57,14 @@ MAX_LISTED = 8
 MAX_MESSAGE_CHARS = 320
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
 _RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno|un)\s+(?:[a-z]+\s+)?menos\b")
+_FILLER = frozenset({
+    "y", "el", "la", "los", "las", "lo", "un", "una", "a", "al", "de", "del", "en", "para", "por", "que", "tal",
+    "pe", "ps", "pues", "oe", "qmark", "exclam", "tambien", "ese", "esa", "otro", "otra", "emo", "pos", "neg",
+})
+_QUESTION_WORDS = frozenset({
+    "cuanto", "cuesta", "cuestan", "precio", "vale", "valen", "hay", "tienen", "tienes", "queda", "quedan",
+    "stock", "delivery", "envio", "llega", "llegan", "horario", "abren", "pago", "pagar",
+})
 _COUNT_WORDS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10}
 _BARE_COUNT = re.compile(r"^(?:\w+\s+){0,3}?(?:dame|deme|quiero|ponme|pongame|mandame|mandeme|agregame|separame)\s+"
                          r"(\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+y\b")
@@ -234,7 +243,7 @@ class Engine:
         words = folded.split()
         # "y la chicha?", "y a chorrillos?": continue the previous question.
         last = memory.get("last_intent")
-        if (words[:1] == ["y"] and len(words) <= 6 and last in FOLLOW_UP_INTENTS
+        if (words[:1] == ["y"] and len(words) <= 6 and last in FOLLOW_UP_INTENTS and self._elliptical(turn)
                 and intent not in ESCALATING and intent not in {"agradecimiento", "despedida"}):
             return last, "rule"
         # A pending checkout question answered with a payment method, a zone or pickup.
@@ -283,6 +292,12 @@ class Engine:
         }
         ranked = [(intent, p + bonus.get(intent, 0.0)) for intent, p in turn.analysis.prediction.top]
         return sorted(ranked, key=lambda pair: -pair[1])
+
+    def _elliptical(self, turn: Turn) -> bool:
+        """ "y la chicha?" / "y a chorrillos?" say only what changes; "y cuánto cuesta?" asks anew."""
+        content = [w for w in fold(turn.analysis.abstracted).split()
+                   if w not in _FILLER and w != PRODUCT_TOKEN and not w.isdigit()]
+        return len(content) <= 1 and not any(w in _QUESTION_WORDS for w in content)
 
     def _answers_checkout(self, turn: Turn, intent: str) -> bool:
         awaiting = turn.memory.get("awaiting")
