@@ -80,7 +80,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 
     from chasqui.web.app import bootstrap
 
-    bootstrap(settings(), progress_line)
+    bootstrap(settings(), progress_line, panel_url=f"http://{host}:{port}")
     # open live-update streams (SSE) must not hold a Ctrl-C for long
     uvicorn.run(
         "chasqui.web.app:create_app", factory=True, host=host, port=port, workers=workers,

@@ -57,7 +57,7 @@ class AppState:
     live: Live | None = None
 
 
-def bootstrap(settings: Settings, progress: Progress | None = None) -> None:
+def bootstrap(settings: Settings, progress: Progress | None = None, panel_url: str = "http://127.0.0.1:8000") -> None:
     """Migrate and seed the database, import the demo tenant if empty, make sure an intent model
     exists, and create the first panel user (its one-time password is printed once, to stderr)."""
     from chasqui.accounts import SUPERADMIN, create_user, generate_password, mark_one_time_password
@@ -78,7 +78,7 @@ def bootstrap(settings: Settings, progress: Progress | None = None) -> None:
             password = generate_password()
             mark_one_time_password(session, create_user(session, ADMIN_EMAIL, password, SUPERADMIN))
         print(
-            f"Panel: http://127.0.0.1:8000/login — usuario {ADMIN_EMAIL}, contraseña {password} (cámbiala)",
+            f"Panel: {panel_url}/login — usuario {ADMIN_EMAIL}, contraseña {password} (cámbiala)",
             file=sys.stderr,
             flush=True,
         )
