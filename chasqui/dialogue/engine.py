@@ -297,7 +297,7 @@ class Engine:
         """ "y la chicha?" / "y a chorrillos?" say only what changes; "y cuánto cuesta?" asks anew."""
         content = [w for w in fold(turn.analysis.abstracted).split()
                    if w not in _FILLER and w != PRODUCT_TOKEN and not w.isdigit()]
-        return len(content) <= 1 and not any(w in _QUESTION_WORDS for w in content)
+        return len(content) <= 3 and not any(w in _QUESTION_WORDS for w in content)
 
     def _answers_checkout(self, turn: Turn, intent: str) -> bool:
         awaiting = turn.memory.get("awaiting")
@@ -548,6 +548,9 @@ class Engine:
 
     def zone_by_name(self, name: str) -> DeliveryZone | None:
         return next((z for z in self.tenant.delivery_zones if fold(z.name) == fold(name)), None)
+
+    def fee_text(self, turn: Turn, fee: Decimal) -> str:
+        return turn.say.say("delivery_gratis") or turn.money(fee) if fee == 0 else turn.money(fee)
 
     def zone_list(self) -> str:
         return join_es([z.name for z in self.tenant.delivery_zones])
@@ -830,7 +833,7 @@ class Engine:
             if zone:
                 memory.update(fulfillment="delivery", zone=zone.name)
                 fee = delivery_fee(self.tenant, zone, turn.priced().total)
-                turn.reply("entrega_delivery", zone=zone.name, fee=turn.money(fee))
+                turn.reply("entrega_delivery", zone=zone.name, fee=self.fee_text(turn, fee))
         elif is_pickup(folded) or not business.delivery_enabled or not self.tenant.delivery_zones:
             if memory.get("fulfillment") != "pickup" and is_pickup(folded):
                 turn.reply("entrega_recojo")
@@ -875,7 +878,7 @@ class Engine:
         )
         d.order_commands.append(command)
         fulfillment = (
-            turn.say.say("pedido_resumen_entrega_delivery", zone=zone.name, fee=turn.money(fee)) if zone
+            turn.say.say("pedido_resumen_entrega_delivery", zone=zone.name, fee=self.fee_text(turn, fee)) if zone
             else turn.say.say("pedido_resumen_entrega_recojo")
         )
         lines = self.cart_lines(turn, priced)

@@ -1,9 +1,11 @@
 """Graph API client (WhatsApp Cloud API): one choke point for HTTP, errors mapped from Meta's codes.
 
 ``GraphClient.send_text`` POSTs to ``{graph_api_url}/{version}/{phone_number_id}/messages`` with the
-tenant's access token and returns the new message's ``wamid``. Failures raise ``GraphError`` whose
-``transient`` flag tells the outbox whether a retry can help (rate limits, 5xx, network) or not
-(re-engagement window closed, bad number, bad token, ...), and ``retry_after`` carries Meta's hint.
+tenant's access token and returns the new message's ``wamid``; ``upload_media`` POSTs a file
+(multipart) to ``.../{phone_number_id}/media`` and returns its media id, which image/document/audio/
+video messages then carry. Failures raise ``GraphError`` whose ``transient`` flag tells the outbox
+whether a retry can help (rate limits, 5xx, network) or not (re-engagement window closed, bad number,
+bad token, ...), and ``retry_after`` carries Meta's hint.
 Never call this inside a database transaction.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -195,6 +198,27 @@ class GraphClient:
             return str(messages[0].get("id") or "")
         return ""
 
+    def upload_media(self, phone_number_id: str, token: str, path: str | Path, mime_type: str) -> str:
+        """``POST /{phone_number_id}/media`` (multipart): upload a file; returns its media ``id`` (usable
+        in a message for 30 days). A missing file is a permanent ``GraphError``."""
+        file = Path(path)
+        try:
+            content = file.read_bytes()
+        except OSError as exc:
+            raise GraphError(f"cannot read media file {file.name}: {exc}", transient=False) from exc
+        data = self._request(
+            "POST",
+            f"{self.base_url}/{self.version}/{phone_number_id}/media",
+            token,
+            None,
+            form={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (file.name, content, mime_type)},
+        )
+        media_id = data.get("id") if isinstance(data, dict) else None
+        if not media_id:
+            raise GraphError(f"no media id in the upload answer for {file.name}", transient=True)
+        return str(media_id)
+
     def mark_read(self, phone_number_id: str, token: str, wamid: str, *, typing: bool = False) -> None:
         """Mark an inbound message as read (the customer sees blue ticks; ``typing``: "escribiendo…")."""
         from chasqui.whatsapp.messages import mark_read
@@ -231,11 +255,23 @@ class GraphClient:
         except httpx.TransportError as exc:
             raise GraphError(f"{type(exc).__name__}: {exc}", transient=True) from exc
 
-    def _request(self, method: str, url: str, token: str, payload: dict[str, Any] | None) -> Any:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        payload: dict[str, Any] | None,
+        *,
+        form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> Any:
+        """Every Graph call goes through here: JSON ``payload``, or a multipart ``form`` + ``files``."""
+        headers = {"Authorization": f"Bearer {token}"}
         try:
-            response = self._http.request(
-                method, url, json=payload, headers={"Authorization": f"Bearer {token}"}
-            )
+            if files is not None:
+                response = self._http.request(method, url, data=form, files=files, headers=headers)
+            else:
+                response = self._http.request(method, url, json=payload, headers=headers)
         except httpx.TransportError as exc:
             raise GraphError(f"{type(exc).__name__}: {exc}", transient=True) from exc
         if response.is_success:

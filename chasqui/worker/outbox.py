@@ -11,6 +11,10 @@ HTTP call is made outside any transaction, then the outcome is written:
 * permanent error (131047 re-engagement, 131026 undeliverable, bad token, ...): ``failed`` with
   ``last_error``, never retried.
 
+A media row (``type`` image/document/audio/video with a ``local_path`` and ``mime_type``) uploads its
+file first (``POST .../media``) and sends the message with the returned media id; the id is written
+into the row's payload (``media_id``) right away, so a retry of the message never uploads again.
+
 Every request carries ``biz_opaque_callback_data = "chasqui:<row id>"``, which Meta repeats in the
 status webhooks of that message. A worker killed between the claim and the write of the outcome
 leaves the row in ``sending``: if WhatsApp accepted it, its status webhook (``ingest``) marks the
@@ -87,15 +91,38 @@ class _Job:
     message_id: int | None
     phone_number_id: str
     token: str
+    upload: tuple[str, str] | None = None  # (local path, mime type) still to upload before sending
 
 
 class NotConfigured(Exception):
     """The tenant has no WhatsApp number or token: nothing can be sent."""
 
 
+MEDIA_TYPES = frozenset({"image", "document", "audio", "video"})
+
+
+def needs_upload(payload: dict[str, Any]) -> bool:
+    """A media payload whose local file has not been uploaded to WhatsApp yet."""
+    return payload.get("type") in MEDIA_TYPES and bool(payload.get("local_path")) and not payload.get("media_id")
+
+
+def _media_object(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    body = dict(payload.get(kind) or {})
+    if payload.get("media_id"):
+        body["id"] = payload["media_id"]
+    if payload.get("caption") and kind != "audio":  # WhatsApp takes no caption on audio
+        body["caption"] = payload["caption"]
+    if kind == "document" and payload.get("filename"):
+        body.setdefault("filename", payload["filename"])
+    return body
+
+
 def graph_message(payload: dict[str, Any]) -> dict[str, Any]:
-    """The Graph API message object of an outbox payload (internal keys such as ``kind`` dropped)."""
+    """The Graph API message object of an outbox payload (internal keys such as ``kind``, ``local_path``
+    dropped; a media payload carries its uploaded ``media_id`` as ``{"id": ...}``)."""
     kind = payload.get("type", "text")
+    if kind in MEDIA_TYPES:
+        return {"type": kind, kind: _media_object(kind, payload)}
     message = {"type": kind, kind: payload.get(kind)}
     if kind == "text" and isinstance(message["text"], dict):
         message["text"] = {"preview_url": False, **message["text"]}
@@ -197,6 +224,8 @@ class OutboxSender:
         if job is None:
             return None
         try:
+            if job.upload is not None:
+                self._upload(job)
             wamid = self.graph.send_message(job.phone_number_id, job.token, job.to, job.message)
         except GraphError as exc:
             return self._failed_attempt(job, exc, now)
@@ -205,6 +234,18 @@ class OutboxSender:
             return self._failed_attempt(job, GraphError(repr(exc), transient=True), now)
         self._finish(job.id, SENT, now, wamid=wamid or None, message_id=job.message_id)
         return SENT
+
+    def _upload(self, job: _Job) -> None:
+        """Upload the row's file, keep the media id on the row (a retry reuses it), put it in the message."""
+        assert job.upload is not None
+        path, mime_type = job.upload
+        media_id = self.graph.upload_media(job.phone_number_id, job.token, path, mime_type)
+        with session_scope(self.db) as session:
+            row = session.get(OutboxMessage, job.id)
+            if row is not None:
+                row.payload = {**(row.payload or {}), "media_id": media_id}
+        kind = job.message["type"]
+        job.message[kind] = {**job.message[kind], "id": media_id}
 
     def _claim(self, row_id: int, now: datetime) -> _Job | None:
         with session_scope(self.db) as session:
@@ -230,8 +271,12 @@ class OutboxSender:
                 raise NotConfigured(str(exc)) from exc
             if account is None or not account.access_token:
                 raise NotConfigured(f"tenant {tenant.slug} has no WhatsApp phone_number_id/access token")
-            message = graph_message(row.payload or {})
+            payload = row.payload or {}
+            message = graph_message(payload)
             message["biz_opaque_callback_data"] = callback_data(row.id)
+            upload = None
+            if needs_upload(payload):
+                upload = (str(payload["local_path"]), str(payload.get("mime_type") or ""))
             return _Job(
                 row.id,
                 row.to,
@@ -240,6 +285,7 @@ class OutboxSender:
                 row.message_id,
                 account.phone_number_id,
                 account.access_token,
+                upload,
             )
 
     def _failed_attempt(self, job: _Job, error: GraphError, now: datetime) -> str:

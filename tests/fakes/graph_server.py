@@ -7,7 +7,11 @@
         ... point CHASQUI_GRAPH_API_URL at graph.url ...
         graph.requests   # every request: path, headers, JSON body, and the answer it got
 
-Requests that are not scripted get a 200 with a fresh ``wamid.FAKE.<n>``.
+Requests that are not scripted get a 200 with a fresh ``wamid.FAKE.<n>``. A multipart
+``POST /{version}/{phone_number_id}/media`` (a media upload) gets ``{"id": "media.FAKE.<n>"}``; its
+recorded body is the form fields plus ``file`` = {"filename", "content_type", "size"}, and the bytes
+are kept in ``graph.uploaded[media id]``. ``graph.fail(..., path="/messages")`` scripts an answer
+only for requests whose path ends so (others pass it by).
 
 ``graph.report_statuses(app_url, app_secret, phone_number_id)`` makes it behave like Meta after
 accepting a message: a signed ``sent`` status webhook (with the request's
@@ -16,6 +20,8 @@ accepting a message: a signed ``sent`` status webhook (with the request's
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import queue
 import threading
@@ -52,6 +58,11 @@ class Recorded:
         return int(tail) if tail != self.callback and tail.isdigit() else None
 
     @property
+    def is_upload(self) -> bool:
+        """A media upload (``POST .../media``, multipart)."""
+        return self.method == "POST" and self.path.endswith("/media") and isinstance(self.body, dict)
+
+    @property
     def is_message(self) -> bool:
         """A message sent to a customer (not a mark-as-read or a media request)."""
         return self.method == "POST" and isinstance(self.body, dict) and "to" in self.body
@@ -79,6 +90,27 @@ class _Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    path: str | None = None  # only for requests whose path ends with this
+
+
+def parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], bytes]:
+    """The form fields of a multipart body (a file as {"filename", "content_type", "size"}) and the
+    file's bytes."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, Any] = {}
+    content = b""
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            content = data
+            fields[str(name)] = {"filename": filename, "content_type": part.get_content_type(), "size": len(data)}
+        else:
+            fields[str(name)] = data.decode("utf-8", "replace")
+    return fields, content
 
 
 class FakeGraph:
@@ -93,6 +125,7 @@ class FakeGraph:
         self._status_delay = 0.0
         self.on_accept: Callable[[Recorded], None] | None = None  # called after each accepted message
         self.media: dict[str, tuple[bytes, str, dict[str, Any]]] = {}
+        self.uploaded: dict[str, bytes] = {}  # media id -> bytes of each accepted upload
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -113,12 +146,15 @@ class FakeGraph:
         message: str = "error",
         times: int = 1,
         headers: dict[str, str] | None = None,
+        path: str | None = None,
     ) -> None:
         error: dict[str, Any] = {"message": message, "type": "OAuthException", "fbtrace_id": "FAKE"}
         if code is not None:
             error["code"] = code
         with self._lock:
-            self._script.extend(_Answer(status, {"error": error}, dict(headers or {})) for _ in range(times))
+            self._script.extend(
+                _Answer(status, {"error": error}, dict(headers or {}), path) for _ in range(times)
+            )
 
     def add_media(self, media_id: str, content: bytes, mime_type: str, **info: Any) -> None:
         """Serve ``GET /{version}/{media_id}`` (its URL, type, size, sha256; ``info`` overrides) and the
@@ -132,6 +168,11 @@ class FakeGraph:
         """The messages that were accepted (2xx), in order."""
         with self._lock:
             return [r for r in self.requests if 200 <= r.status < 300 and r.is_message]
+
+    def uploads(self) -> list[Recorded]:
+        """The media uploads that were accepted (2xx), in order."""
+        with self._lock:
+            return [r for r in self.requests if 200 <= r.status < 300 and r.is_upload]
 
     def accepted_per_row(self) -> Counter[int]:
         """How many times each outbox row was accepted (every value should be 1)."""
@@ -198,13 +239,21 @@ class FakeGraph:
         return self.sent()
 
     # -- server ---------------------------------------------------------------------------------
-    def _answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> _Answer:
+    def _answer(
+        self, method: str, path: str, headers: dict[str, str], body: Any, content: bytes = b""
+    ) -> _Answer:
         with self._lock:
-            if self._script:
-                answer = self._script.pop(0)
-                self.requests.append(Recorded(method, path, headers, body, answer.status))
-                return answer
+            scripted = next((a for a in self._script if a.path is None or path.endswith(a.path)), None)
+            if scripted is not None:
+                self._script.remove(scripted)
+                self.requests.append(Recorded(method, path, headers, body, scripted.status))
+                return scripted
             self._counter += 1
+            if path.endswith("/media") and isinstance(body, dict):
+                media_id = f"media.FAKE.{self._counter}"
+                self.uploaded[media_id] = content
+                self.requests.append(Recorded(method, path, headers, body, 200, media_id))
+                return _Answer(200, {"id": media_id})
             wamid = f"wamid.FAKE.{self._counter}"
             recorded = Recorded(method, path, headers, body, 200, wamid)
             self.requests.append(recorded)
@@ -248,12 +297,16 @@ class FakeGraph:
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                answer = fake._answer("POST", self.path, headers, body)
+                content = b""
+                if headers.get("content-type", "").startswith("multipart/form-data"):
+                    body, content = parse_multipart(headers["content-type"], raw)
+                else:
+                    try:
+                        body = json.loads(raw) if raw else None
+                    except ValueError:
+                        body = raw.decode("utf-8", "replace")
+                answer = fake._answer("POST", self.path, headers, body, content)
                 data = json.dumps(answer.body).encode()
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json")

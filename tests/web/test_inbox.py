@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from fakes.graph_server import FakeGraph
 from fakes.panel import OTHER_TENANT, add_user, csrf, customer_says, login
 from fakes.webapp import DEMO, count, runtime_of
 from fakes.whatsapp_corpus import FILES, load, retarget, signed
@@ -21,6 +22,8 @@ from chasqui.db.models import (
     OutboxMessage,
 )
 from chasqui.web.operator.queries import TAKEOVER_UNTIL
+from chasqui.whatsapp.graph import GraphClient
+from chasqui.worker.outbox import OutboxSender
 
 
 def owner(client: TestClient) -> TestClient:
@@ -179,7 +182,7 @@ PNG = bytes.fromhex(
 )
 
 
-def test_an_attachment_is_stored_recorded_and_shown(client: TestClient) -> None:
+def test_an_attachment_is_stored_recorded_queued_and_shown(client: TestClient) -> None:
     owner(client)
     conversation_id = customer_says(client, "me mandas la foto?")
     response = client.post(
@@ -190,9 +193,11 @@ def test_an_attachment_is_stored_recorded_and_shown(client: TestClient) -> None:
     assert response.status_code == 303
     with runtime_of(client).session() as session:
         image = session.scalar(select(Message).where(Message.type == "image"))
-        assert image.sender == "operator" and image.status == "local"
+        assert image.sender == "operator" and image.status == "queued"
         assert image.media["filename"] == "torta chocolate.png" and image.media["size"] == len(PNG)
-        assert [r.payload["text"]["body"] for r in session.scalars(select(OutboxMessage))] == ["Aquí está"]
+        text_row, image_row = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        assert text_row.payload["text"]["body"] == "Aquí está"  # the text goes first, then the picture
+        assert image_row.message_id == image.id and image_row.payload["type"] == "image"
     served = client.get(f"/media/{image.id}")
     assert served.status_code == 200 and served.content == PNG
     assert served.headers["content-type"] == "image/png" and served.headers["x-content-type-options"] == "nosniff"
@@ -218,6 +223,34 @@ def test_oversized_and_unsafe_attachments_are_refused_and_nothing_is_saved(clien
     assert page.status_code == 400 and "Ese tipo de archivo no se puede adjuntar" in page.text
     assert count(client, Message, Message.direction == "out") == 0 and count(client, OutboxMessage) == 0
     assert not list((client.app.state.chasqui.settings.data_dir / "media").glob("**/*.*"))
+
+
+def test_an_attachment_reaches_whatsapp_as_an_upload_and_a_message_with_its_media_id(
+    client: TestClient, fake_graph: FakeGraph
+) -> None:
+    owner(client)
+    conversation_id = customer_says(client, "me pasas el catálogo?", phone="51987000001")
+    pdf = b"%PDF-1.4 catalogo"
+    response = client.post(
+        f"/conversations/{conversation_id}/reply",
+        data={"csrf_token": csrf(client), "text": ""},
+        files={"attachment": ("catálogo 2026.pdf", pdf, "application/pdf")},
+    )
+    assert response.status_code == 303
+    runtime = runtime_of(client)
+    sender = OutboxSender(runtime.db, GraphClient(fake_graph.url, "v21.0"), runtime.settings.secret())
+    fake_graph.fail(500, path="/messages")  # the message call fails once: the retry reuses the upload
+    assert sender.send_due().retried == 1
+    assert sender.send_due(datetime.now(UTC) + timedelta(hours=1)).sent == 1
+    (upload,) = fake_graph.uploads()
+    assert fake_graph.uploaded[upload.wamid] == pdf and upload.body["type"] == "application/pdf"
+    (sent,) = fake_graph.sent()
+    assert sent.to == "51987000001" and sent.body["type"] == "document"
+    assert sent.body["document"]["id"] == upload.wamid and sent.body["document"]["filename"].endswith(".pdf")
+    with runtime.session() as session:
+        document = session.scalar(select(Message).where(Message.type == "document"))
+        assert (document.status, document.wamid) == ("sent", sent.wamid)
+    assert "solo en el panel" not in client.get(f"/conversations/{conversation_id}").text
 
 
 # ------------------------------------------------------------------------ take over / return

@@ -2,8 +2,10 @@
 
 The message that records an attachment keeps ``media = {"kind", "path", "filename", "mime_type",
 "size", "summary"}``; ``path`` is relative to the media folder and only ever served back through
-``/media/<message id>`` (tenant-checked). Sending files to the customer through the Graph API is
-not done yet: such messages have the status ``local`` ("solo en el panel").
+``/media/<message id>`` (tenant-checked). The file also goes to the customer: ``outbox_payload``
+is the outbox row that uploads it to WhatsApp and sends it (as an image, a video, an audio or, for
+what WhatsApp would refuse in those kinds, a document). Older rows may still have the status
+``local`` ("solo en el panel").
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ ALLOWED = {
     ".ppt": ("application/vnd.ms-powerpoint", "document"),
     ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "document"),
 }
+# What WhatsApp accepts per message type (bigger or other files go as a document, up to 100 MB).
+WHATSAPP_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+WHATSAPP_LIMITS = {"image": 5 * 1024 * 1024, "video": 16 * 1024 * 1024, "audio": 16 * 1024 * 1024,
+                   "document": 100 * 1024 * 1024}
 SUMMARIES = {"image": "📷 Imagen", "video": "🎬 Video", "audio": "🎤 Audio", "document": "📄 Documento"}
 INLINE_KINDS = frozenset({"image", "video", "audio"})
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
@@ -94,6 +100,28 @@ def store_attachment(data_dir: Path, tenant_id: int, filename: str, content: byt
         {"kind": kind, "path": relative.as_posix(), "filename": name, "mime_type": mime_type,
          "size": len(content), "summary": summary},
     )
+
+
+def whatsapp_kind(kind: str, mime_type: str, size: int) -> str:
+    """The WhatsApp message type a stored file goes out as: its own kind when WhatsApp takes that
+    type and size (images: JPEG/PNG up to 5 MB), otherwise a document."""
+    if kind == "image" and mime_type not in WHATSAPP_IMAGE_TYPES:
+        return "document"
+    if size > WHATSAPP_LIMITS.get(kind, 0):
+        return "document"
+    return kind
+
+
+def outbox_payload(data_dir: Path, media: dict[str, str | int], caption: str = "") -> dict[str, object]:
+    """The outbox payload that uploads a stored attachment and sends it to the customer."""
+    kind = whatsapp_kind(str(media["kind"]), str(media["mime_type"]), int(media["size"]))
+    payload: dict[str, object] = {
+        "type": kind, "local_path": str(media_root(data_dir) / str(media["path"])),
+        "mime_type": media["mime_type"], "filename": media["filename"], "kind": "reply",
+    }
+    if caption:
+        payload["caption"] = caption
+    return payload
 
 
 def stored_path(data_dir: Path, tenant_id: int, relative: str) -> Path | None:

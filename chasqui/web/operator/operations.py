@@ -11,8 +11,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from chasqui.db.models import AuditLog, Contact, Conversation, ConversationNote, Escalation, Message, User
-from chasqui.web.operator.media import check_attachment, store_attachment
+from chasqui.db.models import (
+    AuditLog,
+    Contact,
+    Conversation,
+    ConversationNote,
+    Escalation,
+    Message,
+    OutboxMessage,
+    User,
+)
+from chasqui.web.operator.media import check_attachment, outbox_payload, store_attachment
 from chasqui.web.operator.queries import TAKEOVER_UNTIL, is_takeover, parse_labels
 
 if TYPE_CHECKING:
@@ -38,7 +47,8 @@ def reply(
     attachment: tuple[str, bytes] | None = None,
 ) -> None:
     """The operator writes to the customer: the text is queued for WhatsApp (the bot steps aside as
-    configured, or stays off after "tomar control"); an attachment is stored and recorded."""
+    configured, or stays off after "tomar control"); an attachment is stored, recorded and queued for
+    WhatsApp too (uploaded, then sent after the text; its status follows the outbox row)."""
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
         raise ValueError(f"El mensaje es demasiado largo: máximo {MAX_TEXT} caracteres.")
@@ -53,9 +63,16 @@ def reply(
         service.operator_message(session, phone, text, now, operator=actor(user))
     if attachment is not None:
         stored = store_attachment(runtime.settings.data_dir, conversation.tenant_id, *attachment)
-        session.add(Message(
+        message = Message(
             tenant_id=conversation.tenant_id, conversation_id=conversation.id, direction="out", sender="operator",
-            type=stored.kind, text=None, media=stored.media, status="local", processed=True, created_at=now,
+            type=stored.kind, text=None, media=stored.media, status="queued", processed=True, created_at=now,
+        )
+        session.add(message)
+        session.flush()
+        session.add(OutboxMessage(
+            tenant_id=conversation.tenant_id, conversation_id=conversation.id, message_id=message.id, to=phone,
+            payload=outbox_payload(runtime.settings.data_dir, stored.media), status="pending", attempts=0,
+            next_attempt_at=now, created_at=now,
         ))
         if not text:  # the bot steps aside exactly as for a text
             decision = service.engine.handle_operator("", service.load_state(session, conversation), now)

@@ -37,7 +37,7 @@ STATUS_MARKS = {
     "read": "✓✓ leído",
     "played": "✓✓ reproducido",
     "failed": "⚠ no enviado",
-    "local": "solo en el panel",
+    "local": "solo en el panel",  # attachments recorded before they were sent through WhatsApp
 }
 SILENT_KINDS = frozenset({"reaction", "edit", "revoke", "system", "request_welcome", "call_permission_reply"})
 
