@@ -183,7 +183,7 @@ def _print_turn(line: dict) -> None:
 def chat(
     tenant: str = typer.Option(..., "--tenant", help="tenant slug, or a YAML/JSON tenant file"),
     phone: str = typer.Option("51999000000", help="the customer's phone number"),
-    name: str = typer.Option("Cliente", help="the customer's name"),
+    name: str | None = typer.Option(None, help="the customer's WhatsApp name (optional)"),
 ) -> None:
     """Talk to the bot in the terminal as a customer (/op TEXT: operator, /wait N: advance, /salir)."""
     from chasqui.runtime import open_runtime
