@@ -358,13 +358,17 @@ class Engine:
         if not hours.is_open(self.tenant.business, turn.now):
             next_open = hours.next_opening(self.tenant.business, turn.now)
             turn.append_to_last("escalado_fuera_de_horario", next_open=next_open)
+        self._notify_staff(turn, "escalation", "notificacion_escalado", reason=reason, text=turn.analysis.text[:300])
+
+    def _notify_staff(self, turn: Turn, kind: str, key: str, **values: object) -> None:
+        """Tell the tenant's staff numbers, when the tenant wants this kind of notice."""
         notify = self.tenant.notifications
-        if notify.notify_escalations:
-            text = turn.say.say(
-                "notificacion_escalado", customer=turn.state.customer_name or turn.state.customer_phone,
-                phone=turn.state.customer_phone, reason=reason, text=turn.analysis.text[:300],
-            )
-            d.notifications.extend(Notification(n, text, "escalation") for n in notify.numbers)
+        if not (notify.notify_escalations if kind == "escalation" else notify.notify_sales):
+            return
+        state = turn.state
+        text = turn.say.say(key, customer=state.customer_name or state.customer_phone, phone=state.customer_phone,
+                            **values)
+        turn.decision.notifications.extend(Notification(n, text, kind) for n in notify.numbers)
 
     def _fallback(self, turn: Turn) -> None:
         streak = int(turn.memory.get("fallback_streak", 0)) + 1
@@ -725,13 +729,7 @@ class Engine:
     def h_ver_carrito(self, turn: Turn) -> None:
         priced = turn.priced()
         if priced.is_empty:
-            order = turn.state.order
-            if order and order.status == PENDING_PAYMENT:
-                status = turn.say.say(f"estado_{order.status}") or order.status
-                turn.reply("pedido_pendiente", order_number=order.number, status_text=status,
-                           total=turn.money(order.total))
-            else:
-                turn.reply("carrito_vacio", list=self.examples(turn))
+            self._pending_order_or(turn, "carrito_vacio")
             return
         if priced.discount:
             turn.reply("carrito_con_promo", lines=self.cart_lines(turn, priced), subtotal=turn.money(priced.subtotal),
@@ -811,16 +809,20 @@ class Engine:
             turn.memory.pop(key, None)
         turn.reply("carrito_vaciado")
 
+    def _pending_order_or(self, turn: Turn, empty_key: str) -> None:
+        """With an empty cart: the order awaiting payment, if any, else ``empty_key`` with suggestions."""
+        order = turn.state.order
+        if order and order.status == PENDING_PAYMENT:
+            status = turn.say.say(f"estado_{order.status}") or order.status
+            turn.reply("pedido_pendiente", order_number=order.number, status_text=status,
+                       total=turn.money(order.total))
+        else:
+            turn.reply(empty_key, list=self.examples(turn))
+
     # -- handlers: checkout ----------------------------------------------------------------------
     def h_confirmar_pedido(self, turn: Turn) -> None:
         if not turn.cart:
-            order = turn.state.order
-            if order and order.status == PENDING_PAYMENT:
-                status = turn.say.say(f"estado_{order.status}") or order.status
-                turn.reply("pedido_pendiente", order_number=order.number, status_text=status,
-                           total=turn.money(order.total))
-            else:
-                turn.reply("pedido_vacio", list=self.examples(turn))
+            self._pending_order_or(turn, "pedido_vacio")
             return
         self._collect_checkout(turn)
         self._advance_checkout(turn)
@@ -885,19 +887,12 @@ class Engine:
         instructions = turn.say.say("pago_instrucciones", method=method.name, details=method.details)
         turn.reply("pedido_confirmado", order_number=number, lines=lines, fulfillment=fulfillment,
                    total=turn.money(total), payment_instructions=instructions)
-        notify = self.tenant.notifications
-        if notify.notify_sales:
-            text = turn.say.say(
-                "notificacion_venta", order_number=number,
-                customer=state.customer_name or state.customer_phone, phone=state.customer_phone,
-                lines=lines, fulfillment=fulfillment, method=method.name, total=turn.money(total),
-            )
-            d.notifications.extend(Notification(n, text, "sale") for n in notify.numbers)
+        self._notify_staff(turn, "sale", "notificacion_venta", order_number=number, lines=lines,
+                           fulfillment=fulfillment, method=method.name, total=turn.money(total))
         turn.cart.clear()
         for key in ("fulfillment", "zone", "last_cart_sku"):
             memory.pop(key, None)
         memory["awaiting"] = "payment"
-        memory["open_order"] = {"number": number, "total": str(total), "payment_method": method.code}
 
     def h_confirmar_pago(self, turn: Turn) -> None:
         self._confirm_payment(turn)
@@ -918,14 +913,8 @@ class Engine:
         turn.decision.order_commands.append(MarkPaid(number))
         turn.reply("pago_recibido", order_number=number)
         method = next((m.name for m in self.tenant.payment_methods if m.code == method_code), method_code or "")
-        notify = self.tenant.notifications
-        if notify.notify_sales:
-            state = turn.state
-            text = turn.say.say(
-                "notificacion_pago", order_number=number, customer=state.customer_name or state.customer_phone,
-                phone=state.customer_phone, total=turn.money(total), method=method,
-            )
-            turn.decision.notifications.extend(Notification(n, text, "payment") for n in notify.numbers)
+        self._notify_staff(turn, "payment", "notificacion_pago", order_number=number, total=turn.money(total),
+                           method=method)
         turn.memory.pop("awaiting", None)
 
     def _open_order(self, turn: Turn) -> tuple[str, Decimal, str | None] | None:
@@ -942,14 +931,8 @@ class Engine:
         if order and order.status == PENDING_PAYMENT:
             turn.decision.order_commands.append(CancelOrder(order.number))
             turn.reply("pedido_cancelado", order_number=order.number)
-            notify = self.tenant.notifications
-            if notify.notify_sales:
-                state = turn.state
-                text = turn.say.say("notificacion_cancelacion", order_number=order.number,
-                                    customer=state.customer_name or state.customer_phone, phone=state.customer_phone)
-                turn.decision.notifications.extend(Notification(n, text, "cancel") for n in notify.numbers)
+            self._notify_staff(turn, "cancel", "notificacion_cancelacion", order_number=order.number)
             turn.memory.pop("awaiting", None)
-            turn.memory.pop("open_order", None)
         elif order and order.status == "paid" and not turn.cart:
             turn.reply("pedido_no_cancelable", order_number=order.number)
             self._escalate(turn, "quiere anular un pedido pagado")
