@@ -7,6 +7,8 @@ object of another tenant exists. Every POST goes through ``require_csrf``.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +30,8 @@ MANAGER_ROLES = frozenset({"owner", "admin", "superadmin"})
 class NotLoggedIn(Exception):
     """Raised by ``panel_user``: the app answers with a redirect to /login (401 for HTMX/SSE)."""
 
+
+T = TypeVar("T")
 
 def not_found() -> HTTPException:
     return HTTPException(status_code=404, detail="No encontrado")
@@ -75,40 +79,33 @@ async def require_csrf(request: Request) -> None:
 
 
 # -- tenant-scoped lookups -----------------------------------------------------------------------
+def _owned(session: Session, model: type[T], row_id: int, user: PanelUser) -> T:
+    """The row if it belongs to the user's current tenant; 404 otherwise (never a 403: no existence leak)."""
+    row = session.get(model, row_id)
+    if row is None or row.tenant_id != tenant_id_of(user):  # type: ignore[attr-defined]
+        raise not_found()
+    return row
+
+
 def access_conversation(session: Session, user: PanelUser, conversation_id: int) -> Conversation:
     """The conversation if it belongs to the user's current tenant; 404 otherwise."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.tenant_id != tenant_id_of(user):
-        raise not_found()
-    return conversation
+    return _owned(session, Conversation, conversation_id, user)
 
 
 def access_message(session: Session, user: PanelUser, message_id: int) -> Message:
-    message = session.get(Message, message_id)
-    if message is None or message.tenant_id != tenant_id_of(user):
-        raise not_found()
-    return message
+    return _owned(session, Message, message_id, user)
 
 
 def access_escalation(session: Session, user: PanelUser, escalation_id: int) -> Escalation:
-    escalation = session.get(Escalation, escalation_id)
-    if escalation is None or escalation.tenant_id != tenant_id_of(user):
-        raise not_found()
-    return escalation
+    return _owned(session, Escalation, escalation_id, user)
 
 
 def access_canned(session: Session, user: PanelUser, canned_id: int) -> CannedResponse:
-    canned = session.get(CannedResponse, canned_id)
-    if canned is None or canned.tenant_id != tenant_id_of(user):
-        raise not_found()
-    return canned
+    return _owned(session, CannedResponse, canned_id, user)
 
 
 def access_note(session: Session, user: PanelUser, note_id: int) -> ConversationNote:
-    note = session.get(ConversationNote, note_id)
-    if note is None or note.tenant_id != tenant_id_of(user):
-        raise not_found()
-    return note
+    return _owned(session, ConversationNote, note_id, user)
 
 
 def access_member(session: Session, user: PanelUser, user_id: int) -> User:
