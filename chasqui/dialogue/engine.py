@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from chasqui.dialogue import choices as offers
 from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, fold, has_cue, is_delivery, is_pickup
@@ -24,6 +25,7 @@ from chasqui.dialogue.state import (
     PAUSED,
     PENDING_PAYMENT,
     CancelOrder,
+    Choices,
     ConversationState,
     Decision,
     MarkPaid,
@@ -137,6 +139,10 @@ class Turn:
         else:
             self.decision.replies.append(text)
 
+    def offer(self, choices: Choices | None) -> None:
+        """Tap-able options for the reply just made (None leaves the reply as plain text)."""
+        self.decision.choices = choices
+
     def money(self, amount: Decimal) -> str:
         return fmt_money(self.tenant, amount)
 
@@ -186,8 +192,12 @@ class Engine:
         return decision
 
     def handle_customer(
-        self, text: str, state: ConversationState, now: datetime, *, kind: str = "text"
+        self, text: str, state: ConversationState, now: datetime, *, kind: str = "text", choice: str | None = None
     ) -> Decision:
+        """``choice``: the id of the button or list row the customer tapped, when the message is one."""
+        tap = offers.decode(choice)
+        if tap is not None:  # the option's full words (a title may have been cut to fit WhatsApp)
+            text = offers.tapped_text(self.tenant, Composer(self.tenant, 0).say, tap) or text
         analysis = analyze(text or "", self.brain.matcher, self.brain.model)
         turn = Turn(self, state, now, analysis)
         d = turn.decision
@@ -206,9 +216,21 @@ class Engine:
             d.source = "fallback"
             self._fallback(turn)
             return d
-        self._policy(turn)
+        tapped = offers.tapped_intent(tap, bool(turn.cart), self.HANDLERS.__contains__) if tap else None
+        if tapped is not None:
+            self._run_tapped(turn, tapped)
+        else:
+            self._policy(turn)
         d.replies = merge_replies(d.replies)
         return d
+
+    def _run_tapped(self, turn: Turn, intent: str) -> None:
+        """A tapped option says what the customer wants: no guessing, no escalation checks."""
+        d = turn.decision
+        d.intent, d.confidence, d.source = intent, 1.0, "rule"
+        turn.memory["fallback_streak"] = 0
+        self.HANDLERS[intent](self, turn)
+        turn.memory["last_intent"] = intent
 
     # -- policy ----------------------------------------------------------------------------
     def _policy(self, turn: Turn) -> None:
@@ -715,6 +737,7 @@ class Engine:
             turn.reply("agregado", items=join_es(added))
             self._append_total(turn)
             turn.memory.pop("awaiting", None)
+            turn.offer(offers.order_next_step(turn.say.say, with_view=True))
 
     def _append_total(self, turn: Turn) -> None:
         priced = turn.priced()
@@ -737,6 +760,7 @@ class Engine:
                        total=turn.money(priced.total))
         else:
             turn.reply("carrito", lines=self.cart_lines(turn, priced), total=turn.money(priced.total))
+        turn.offer(offers.order_next_step(turn.say.say, with_view=False))
 
     def h_modificar_cantidad(self, turn: Turn) -> None:
         if not turn.cart:
@@ -853,15 +877,20 @@ class Engine:
         if memory.get("fulfillment") is None:
             memory["awaiting"] = "fulfillment"
             turn.reply("pedir_entrega", zones=self.zone_list())
+            turn.offer(offers.fulfillment(turn.say.say))
             return
         if memory["fulfillment"] == "delivery" and not memory.get("zone"):
             memory["awaiting"] = "zone"
             turn.reply("pedir_zona", zones=self.zone_list())
+            total = turn.priced().total
+            turn.offer(offers.zones(turn.say.say, self.tenant.delivery_zones,
+                                    lambda zone: self.fee_text(turn, delivery_fee(self.tenant, zone, total))))
             return
         methods = {m.code: m for m in self.enabled_methods()}
         if memory.get("payment_method") not in methods:
             memory["awaiting"] = "payment_method"
             turn.reply("pedir_pago", methods=join_es([m.name for m in methods.values()], "o"))
+            turn.offer(offers.payment_methods(turn.say.say, list(methods.values())))
             return
         self._place_order(turn, methods[memory["payment_method"]])
 

@@ -87,6 +87,26 @@ class SampleLabel:
     ml_confidence: float | None = None
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One option the customer can tap. ``id`` says what the tap means to the engine
+    (``intent:<intent>``, ``pay:<code>``, ``zone:<name>``, ``pickup``, ``delivery``); ``title`` is
+    what WhatsApp shows and what comes back as the message text."""
+
+    id: str
+    title: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Options offered with the turn's last reply (reply buttons, or a list when there are more than
+    three). Typing the answer works as well: they are a shortcut, never the only way."""
+
+    options: tuple[Choice, ...]
+    button: str = ""  # the label of the button that opens a list
+
+
 @dataclass
 class Decision:
     replies: list[str] = field(default_factory=list)
@@ -104,3 +124,4 @@ class Decision:
     learn: bool = False  # the message is worth a training sample
     sample: SampleLabel | None = None  # a labelled sample to store (the LLM teacher's label)
     llm_usage: list[Any] = field(default_factory=list)  # chasqui.llm.client.Usage of this turn's LLM calls
+    choices: Choices | None = None  # tap-able options for the last reply (WhatsApp buttons or list)

@@ -73,7 +73,19 @@ class Recorded:
 
     @property
     def text(self) -> str:
-        return ((self.body or {}).get("text") or {}).get("body", "")
+        """The text the customer reads (a text message's body, or an interactive message's body)."""
+        body = self.body or {}
+        if body.get("type") == "interactive":
+            return ((body.get("interactive") or {}).get("body") or {}).get("text", "")
+        return (body.get("text") or {}).get("body", "")
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """The ``(id, title)`` of an interactive message's buttons or list rows, in order."""
+        action = ((self.body or {}).get("interactive") or {}).get("action") or {}
+        buttons = [(b["reply"]["id"], b["reply"]["title"]) for b in action.get("buttons") or []]
+        rows = [(r["id"], r["title"]) for section in action.get("sections") or [] for r in section.get("rows") or []]
+        return buttons + rows
 
     @property
     def to(self) -> str:
