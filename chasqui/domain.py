@@ -91,6 +91,8 @@ class NotificationConfig:
     notify_sales: bool = True
     notify_escalations: bool = True
     numbers: tuple[str, ...] = ()
+    template_name: str = ""  # approved template for staff outside the 24 h window ("" = none)
+    template_language: str = "es"
 
 
 @dataclass(frozen=True)

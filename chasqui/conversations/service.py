@@ -7,7 +7,7 @@ then ``process_message`` (or ``operator_message``); the caller owns the transact
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from chasqui.db.models import (
     OutboxMessage,
     TrainingSample,
 )
+from chasqui.dialogue import choices as offers
 from chasqui.dialogue.engine import Engine
 from chasqui.dialogue.pricing import price_cart
 from chasqui.dialogue.state import (
@@ -33,6 +34,7 @@ from chasqui.dialogue.state import (
     ESCALATED,
     PAUSED,
     CancelOrder,
+    Choices,
     ConversationState,
     Decision,
     HistoryEntry,
@@ -41,6 +43,9 @@ from chasqui.dialogue.state import (
     PlaceOrder,
 )
 from chasqui.domain import TenantSnapshot
+from chasqui.whatsapp import messages as wa
+
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)  # free-form messages only within 24 h of the user's last
 
 
 @dataclass
@@ -54,6 +59,35 @@ class TurnOutcome:
     cart_total: str
     order: dict[str, Any] | None
     notifications: list[dict[str, str]] = field(default_factory=list)
+
+
+def tapped_option(message: Message) -> str | None:
+    """The id of the button or list row a customer tapped (interactive replies store it in ``media``)."""
+    if message.type != "interactive" or not isinstance(message.media, dict):
+        return None
+    value = message.media.get("id")
+    return value if isinstance(value, str) else None
+
+
+def outbound_payload(text: str, choices: Choices | None) -> dict[str, Any] | None:
+    """The reply as reply buttons (≤ 3 options) or a list, when it offers choices that fit WhatsApp's
+    limits; None: plain text (also when the text is too long for an interactive body)."""
+    if choices is None:
+        return None
+    try:
+        if len(choices.options) <= offers.MAX_BUTTONS:
+            return wa.reply_buttons(text, [(offers.wire_id(o), o.title) for o in choices.options])
+        rows = [(offers.wire_id(o), o.title, o.description) for o in choices.options]
+        return wa.list_message(text, choices.button, [("", rows)])
+    except wa.MessageError:
+        return None
+
+
+def template_parameter(text: str) -> str:
+    """A template body variable: one line (WhatsApp refuses new lines, tabs and runs of spaces in
+    one), at most 1,000 characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 1000 else flat[:999] + "…"
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -173,7 +207,8 @@ class ConversationService:
         conversation = session.get(Conversation, message.conversation_id)
         assert conversation is not None and conversation.tenant_id == self.tenant.id
         state = self.load_state(session, conversation)
-        decision = self.engine.handle_customer(message.text or "", state, now, kind=message.type)
+        decision = self.engine.handle_customer(message.text or "", state, now, kind=message.type,
+                                               choice=tapped_option(message))
         message.intent, message.confidence, message.source = decision.intent, decision.confidence, decision.source
         message.processed = True
         self._apply(session, conversation, state, decision, now, message)
@@ -239,16 +274,19 @@ class ConversationService:
             reason, detail = decision.escalation
             session.add(Escalation(tenant_id=self.tenant.id, conversation_id=conversation.id,
                                    reason=reason[:64], detail=detail, opened_at=now))
-        for text in decision.replies:
+        for index, text in enumerate(decision.replies):
             reply = Message(
                 tenant_id=self.tenant.id, conversation_id=conversation.id, direction="out", sender="bot",
                 type="text", text=text, status="queued", source=decision.source, processed=True, created_at=now,
             )
             session.add(reply)
             session.flush()
-            self._queue(session, conversation.id, reply.id, state.customer_phone, text, now)
+            last = index == len(decision.replies) - 1
+            payload = outbound_payload(text, decision.choices if last else None)
+            self._queue(session, conversation.id, reply.id, state.customer_phone, text, now, payload=payload)
         for note in decision.notifications:
-            self._queue(session, None, None, note.to, note.text, now, kind=note.kind)
+            payload = self._staff_payload(session, note.to, note.text, now)
+            self._queue(session, None, None, note.to, note.text, now, kind=note.kind, payload=payload)
         if decision.learn and inbound.text and decision.intent:
             session.add(TrainingSample(
                 tenant_id=self.tenant.id, text=inbound.text[:2000], intent=decision.intent, source="ml",
@@ -270,12 +308,32 @@ class ConversationService:
             record_usage(session, self.tenant.id, decision.llm_usage, now.astimezone(UTC).date())
 
     def _queue(self, session: Session, conversation_id: int | None, message_id: int | None, to: str, text: str,
-               now: datetime, kind: str = "reply") -> None:
+               now: datetime, kind: str = "reply", payload: dict[str, Any] | None = None) -> None:
+        """Queue one WhatsApp message (plain text unless ``payload`` gives the Cloud API message object)."""
+        body = payload or {"type": "text", "text": {"body": text}}
         session.add(OutboxMessage(
             tenant_id=self.tenant.id, conversation_id=conversation_id, message_id=message_id, to=to,
-            payload={"type": "text", "text": {"body": text}, "kind": kind}, status="pending",
+            payload={**body, "kind": kind}, status="pending",
             attempts=0, next_attempt_at=now, created_at=now,
         ))
+
+    def _staff_payload(self, session: Session, to: str, text: str, now: datetime) -> dict[str, Any] | None:
+        """A staff notice goes as text while that number is inside WhatsApp's 24 h customer-service
+        window (it wrote to the business in the last 24 h); outside it, as the tenant's approved
+        template with the notice as its one body variable. None: plain text."""
+        notes = self.tenant.notifications
+        if not notes.template_name:
+            return None
+        last_written = session.scalar(
+            select(func.max(Message.created_at))
+            .select_from(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(Message.tenant_id == self.tenant.id, Contact.phone == to, Message.direction == "in")
+        )
+        if last_written is not None and _aware(last_written) > now - CUSTOMER_SERVICE_WINDOW:
+            return None
+        return wa.template(notes.template_name, notes.template_language, [template_parameter(text)])
 
     def _write_cart(self, session: Session, conversation: Conversation, items: dict[str, int]) -> None:
         cart = self._cart(session, conversation)

@@ -270,6 +270,8 @@ def _apply_settings(tenant: Tenant, data: TenantFile) -> None:
             "notify_sales": data.notifications.notify_sales,
             "notify_escalations": data.notifications.notify_escalations,
             "numbers": list(data.notifications.numbers),
+            "template_name": data.notifications.template_name,
+            "template_language": data.notifications.template_language,
         },
     )
 
@@ -480,6 +482,8 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
             "notify_sales": True if notes.notify_sales is None else notes.notify_sales,
             "notify_escalations": True if notes.notify_escalations is None else notes.notify_escalations,
             "numbers": list(notes.numbers or []),
+            "template_name": notes.template_name or "",
+            "template_language": notes.template_language or "es",
         },
         "whatsapp": _export_whatsapp(tenant, secret_key),
         "reply_templates": _template_overrides(session, tid),

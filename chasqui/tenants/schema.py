@@ -247,6 +247,10 @@ class NotificationsSection(_Model):
     notify_sales: bool = True
     notify_escalations: bool = True
     numbers: list[Phone] = []
+    # The approved WhatsApp template (one body variable: the notice) for staff numbers that have not
+    # written in the last 24 h; without one, such a notice is sent as text and fails visibly.
+    template_name: str = Field("", max_length=512, pattern=r"^[a-z0-9_]*$")
+    template_language: str = Field("es", min_length=2, max_length=16, pattern=r"^[A-Za-z_]+$")
 
 
 class WhatsAppSection(_Model):

@@ -165,6 +165,8 @@ def _notifications(row: NotificationSettings | None) -> domain.NotificationConfi
         notify_sales=row.notify_sales,
         notify_escalations=row.notify_escalations,
         numbers=tuple(row.numbers or ()),
+        template_name=row.template_name or "",
+        template_language=row.template_language or "es",
     )
 
 

@@ -153,6 +153,8 @@ def _graph() -> list[Base]:
             notify_sales=False,
             notify_escalations=False,
             numbers=["51911222333"],
+            template_name="aviso_equipo_" + "x" * 499,
+            template_language="es_PE",
             updated_at=WHEN,
         ),
         m.PaymentMethod(

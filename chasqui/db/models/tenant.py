@@ -131,6 +131,10 @@ class NotificationSettings(Base):
     notify_sales: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     notify_escalations: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     numbers: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    # An approved WhatsApp template with one body variable ({{1}} = the notice), used for a staff
+    # number that has not written to the business in the last 24 h (free text is refused then).
+    template_name: Mapped[str] = mapped_column(String(512), default="", server_default="", nullable=False)
+    template_language: Mapped[str] = mapped_column(String(16), default="es", server_default="es", nullable=False)
     updated_at: Mapped[datetime] = updated_at()
 
     tenant: Mapped[Tenant] = relationship(back_populates="notifications")

@@ -7,6 +7,7 @@ message (``Runtime.service``), so a saved change applies from the next customer 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -531,6 +532,8 @@ def notifications_form(request: Request) -> Response:
             "notify_sales": row.notify_sales,
             "notify_escalations": row.notify_escalations,
             "numbers": "\n".join(row.numbers or []),
+            "template_name": row.template_name,
+            "template_language": row.template_language,
         }
     return _notifications_page(request, access, values, [])
 
@@ -543,7 +546,13 @@ async def notifications_save(request: Request) -> Response:
         "notify_sales": reader.boolean("notify_sales"),
         "notify_escalations": reader.boolean("notify_escalations"),
         "numbers": reader.phones("numbers", "Números del equipo"),
+        "template_name": reader.text("template_name", "Plantilla fuera de las 24 h", max_len=512).lower(),
+        "template_language": reader.text("template_language", "Idioma de la plantilla", max_len=16) or "es",
     }
+    if not re.fullmatch(r"[a-z0-9_]*", values["template_name"]):
+        reader.error("Plantilla fuera de las 24 h: solo minúsculas, números y guion bajo (como en WhatsApp Manager).")
+    if not re.fullmatch(r"[A-Za-z_]{2,16}", values["template_language"]):
+        reader.error("Idioma de la plantilla: un código como es, es_PE o es_MX.")
     with _session(request) as session:
         access = admin_access(request, session, "config")
         if reader.errors:

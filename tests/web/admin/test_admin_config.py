@@ -217,6 +217,18 @@ def test_notifications(client, login_as) -> None:
     assert _snapshot(client).notifications.numbers == ("51911222333", "51911222444")
 
 
+def test_the_template_for_staff_outside_the_24h_window(client, login_as) -> None:
+    owner = login_as("admin")
+    form = {"notify_sales": "on", "numbers": "51911222333"}
+    bad = owner.post("/admin/config/notifications", form | {"template_name": "aviso equipo", "template_language": "es"})
+    assert bad.status_code == 400 and "solo minúsculas" in bad.text
+    ok = owner.post("/admin/config/notifications", form | {"template_name": "Aviso_Equipo", "template_language": "es_PE"})
+    assert ok.status_code == 303
+    notes = _snapshot(client).notifications
+    assert (notes.template_name, notes.template_language) == ("aviso_equipo", "es_PE")
+    assert 'value="aviso_equipo"' in owner.get("/admin/config/notifications").text
+
+
 def test_a_stale_or_missing_csrf_token_is_refused(client, login_as) -> None:
     owner = login_as("owner")
     response = owner.client.post("/admin/config/bot", data=BOT_FORM | {"csrf_token": "falso"})
