@@ -40,6 +40,7 @@ from chasqui.dialogue.state import (
     HistoryEntry,
     MarkPaid,
     OrderView,
+    Photo,
     PlaceOrder,
 )
 from chasqui.domain import TenantSnapshot
@@ -284,6 +285,8 @@ class ConversationService:
             last = index == len(decision.replies) - 1
             payload = outbound_payload(text, decision.choices if last else None)
             self._queue(session, conversation.id, reply.id, state.customer_phone, text, now, payload=payload)
+        for photo in decision.photos:
+            self._queue_photo(session, conversation, state.customer_phone, photo, decision.source, now)
         for note in decision.notifications:
             payload = self._staff_payload(session, note.to, note.text, now)
             self._queue(session, None, None, note.to, note.text, now, kind=note.kind, payload=payload)
@@ -316,6 +319,22 @@ class ConversationService:
             payload={**body, "kind": kind}, status="pending",
             attempts=0, next_attempt_at=now, created_at=now,
         ))
+
+    def _queue_photo(self, session: Session, conversation: Conversation, to: str, photo: Photo, source: str,
+                     now: datetime) -> None:
+        """A product photo by its catalog URL (WhatsApp fetches it), captioned with the product's name."""
+        try:
+            payload = wa.image(link=photo.url, caption=photo.caption)
+        except wa.MessageError:
+            return
+        message = Message(
+            tenant_id=self.tenant.id, conversation_id=conversation.id, direction="out", sender="bot",
+            type="image", text=photo.caption, media={"link": photo.url, "summary": "📷 Imagen"}, status="queued",
+            source=source, processed=True, created_at=now,
+        )
+        session.add(message)
+        session.flush()
+        self._queue(session, conversation.id, message.id, to, photo.caption, now, payload=payload)
 
     def _staff_payload(self, session: Session, to: str, text: str, now: datetime) -> dict[str, Any] | None:
         """A staff notice goes as text while that number is inside WhatsApp's 24 h customer-service

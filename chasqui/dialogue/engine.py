@@ -30,6 +30,7 @@ from chasqui.dialogue.state import (
     Decision,
     MarkPaid,
     Notification,
+    Photo,
     PlaceOrder,
 )
 from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
@@ -56,6 +57,7 @@ DESTRUCTIVE = {"vaciar_carrito", "cancelar_pedido", "modificar_cantidad"}
 RULE_FLOOR = 0.2
 DESTRUCTIVE_FLOOR = 0.45
 MAX_LISTED = 8
+MAX_PHOTOS = 3  # product photos in one turn
 MAX_MESSAGE_CHARS = 320
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
 _RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno|un)\s+(?:[a-z]+\s+)?menos\b")
@@ -138,6 +140,16 @@ class Turn:
             self.decision.replies[-1] = f"{self.decision.replies[-1]} {text}"
         else:
             self.decision.replies.append(text)
+
+    def show_photos(self, products: list[Product], *, again: bool = False) -> None:
+        """Send the products' catalog photos (each once per conversation unless asked ``again``)."""
+        shown = list(self.memory.get("shown_photos", []))
+        for product in products[:MAX_PHOTOS]:
+            if product.image_url and (again or product.sku not in shown):
+                self.decision.photos.append(Photo(product.image_url, product.name))
+                shown.append(product.sku)
+        if shown:
+            self.memory["shown_photos"] = shown[-MAX_LISTED:]
 
     def offer(self, choices: Choices | None) -> None:
         """Tap-able options for the reply just made (None leaves the reply as plain text)."""
@@ -258,6 +270,8 @@ class Engine:
             turn.memory.pop("awaiting_human", None)
         if source != "llm":  # the teacher's tools already acted
             self.HANDLERS[resolved](self, turn)
+        if has_cue(turn.folded, "photo") and resolved not in ESCALATING:  # "¿tienes foto de la torta?"
+            turn.show_photos(self._products_in_view(turn), again=True)
         turn.memory["last_intent"] = resolved
 
     def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
@@ -403,6 +417,12 @@ class Engine:
             turn.reply("no_entendi")
 
     # -- product helpers -------------------------------------------------------------------
+    def _products_in_view(self, turn: Turn) -> list[Product]:
+        """The products the message names, else the ones just talked about."""
+        skus = [s for m in turn.entities.products for s in ([m.sku] if m.sku else list(m.candidates))]
+        skus = skus or self.referenced(turn) or list(turn.memory.get("last_skus", []))
+        return [p for s in dict.fromkeys(skus) if (p := self.tenant.product(s))]
+
     def products_of(self, mention: ProductMention) -> list[Product]:
         out = [self.tenant.product(s) for s in mention.candidates or (mention.sku,)]
         return [p for p in out if p is not None]
@@ -486,9 +506,12 @@ class Engine:
         if not products:
             turn.reply("precio_sin_producto", examples=self.examples(turn))
             return
-        for product in list(dict.fromkeys(products))[:MAX_LISTED]:
+        products = list(dict.fromkeys(products))
+        for product in products[:MAX_LISTED]:
             key = "precio" if product.stock > 0 else "precio_agotado"
             turn.reply(key, product=product.name, price=turn.money(product.price), unit=product.unit or "unidad")
+        if len(products) == 1:
+            turn.show_photos(products)
         turn.remember_products([p.sku for p in products if p.stock > 0] or [p.sku for p in products])
 
     def h_consultar_catalogo(self, turn: Turn) -> None:
@@ -533,6 +556,7 @@ class Engine:
         if len(available) == 1:
             p = available[0]
             turn.reply("disponible", product=p.name, price=turn.money(p.price), stock=p.stock)
+            turn.show_photos(available)
         elif available:
             turn.reply("disponible_varios", list=self.describe(turn, available))
         for p in missing:

@@ -107,6 +107,14 @@ class Choices:
     button: str = ""  # the label of the button that opens a list
 
 
+@dataclass(frozen=True)
+class Photo:
+    """A product's photo (its ``image_url`` in the catalog), captioned with the product's name."""
+
+    url: str
+    caption: str
+
+
 @dataclass
 class Decision:
     replies: list[str] = field(default_factory=list)
@@ -125,3 +133,4 @@ class Decision:
     sample: SampleLabel | None = None  # a labelled sample to store (the LLM teacher's label)
     llm_usage: list[Any] = field(default_factory=list)  # chasqui.llm.client.Usage of this turn's LLM calls
     choices: Choices | None = None  # tap-able options for the last reply (WhatsApp buttons or list)
+    photos: list[Photo] = field(default_factory=list)  # product photos sent after the replies

@@ -360,6 +360,11 @@ def _lines(kind: str, media: dict[str, Any]) -> list[str]:
     return []
 
 
+def _web_link(value: Any) -> str:
+    """A media link the panel may show (a product photo sent by its catalog URL): http(s) only."""
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+
+
 def _map_url(media: dict[str, Any]) -> str:
     lat, lon = media.get("latitude"), media.get("longitude")
     if not isinstance(lat, int | float) or not isinstance(lon, int | float):
@@ -393,7 +398,7 @@ def message_view(message: Message, tz: ZoneInfo, now: datetime) -> MessageView:
         confidence=confidence,
         source=message.source or "",
         media=media,
-        media_url=f"/media/{message.id}" if media.get("path") else "",
+        media_url=f"/media/{message.id}" if media.get("path") else _web_link(media.get("link")),
         map_url=_map_url(media) if kind == "location" else "",
         caption=caption,
         lines=_lines(kind, media),
