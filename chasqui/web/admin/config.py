@@ -8,6 +8,8 @@ message (``Runtime.service``), so a saved change applies from the next customer 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -423,94 +425,95 @@ def _duplicate(session: Session, model: Any, tenant_id: int, column: Any, value:
     return session.scalar(query) is not None
 
 
+@dataclass(frozen=True)
+class _RowKind:
+    """A list of rows edited on the business page (payment methods, delivery zones)."""
+
+    model: Any
+    read: Callable[[FormReader], dict[str, Any]]
+    key: str  # the column that must be unique per tenant
+    taken: str  # error when the key is already used, with {value}
+    action: str  # audit action prefix
+    anchor: str  # section of the business page
+    saved: str
+    deleted: str
+
+    def audit_fields(self, values: dict[str, Any]) -> dict[str, Any]:
+        fields = {self.key: values[self.key]}
+        if "fee" in values:
+            fields["fee"] = str(values["fee"])
+        return fields
+
+
+_PAYMENTS = _RowKind(PaymentMethod, _read_payment, "code", "Código: ya existe un medio de pago «{value}».",
+                     "config.payment", "pagos", "Medio de pago guardado.", "Medio de pago eliminado.")
+_ZONES = _RowKind(DeliveryZone, _read_zone, "name", "Zona: ya existe la zona «{value}».",
+                  "config.zone", "zonas", "Zona de delivery guardada.", "Zona de delivery eliminada.")
+
+
+async def _save_row(request: Request, kind: _RowKind, row_id: int | None) -> Response:
+    """Create (``row_id`` None) or update one payment method / zone of the signed-in tenant."""
+    reader = FormReader(await read_form(request))
+    values = kind.read(reader)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = owned(session, kind.model, row_id, access) if row_id is not None else None
+        key_column = getattr(kind.model, kind.key)
+        value = values[kind.key]
+        if not reader.errors and _duplicate(session, kind.model, access.tenant_id, key_column, value, row_id):
+            reader.error(kind.taken.format(value=value))
+        if reader.errors:
+            return _business_error(request, session, access, reader.errors)
+        if row is None:
+            position = _next_position(session, kind.model, access.tenant_id)
+            session.add(kind.model(tenant_id=access.tenant_id, position=position, **values))
+            audit(session, access, access.tenant_id, f"{kind.action}.create", **kind.audit_fields(values))
+        else:
+            changed = assign(row, values)
+            if changed:
+                audit(session, access, access.tenant_id, f"{kind.action}.update", id=row.id, changes=changed)
+    return redirect(request, f"/admin/config/business#{kind.anchor}", kind.saved)
+
+
+async def _delete_row(request: Request, kind: _RowKind, row_id: int) -> Response:
+    await read_form(request)
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        row = owned(session, kind.model, row_id, access)
+        fields = {kind.key: getattr(row, kind.key), "name": row.name}
+        audit(session, access, access.tenant_id, f"{kind.action}.delete", **fields)
+        session.delete(row)
+    return redirect(request, f"/admin/config/business#{kind.anchor}", kind.deleted)
+
+
 @router.post("/payments")
 async def payment_create(request: Request) -> Response:
-    return await _save_payment(request, None)
+    return await _save_row(request, _PAYMENTS, None)
 
 
 @router.post("/payments/{row_id}")
 async def payment_update(request: Request, row_id: int) -> Response:
-    return await _save_payment(request, row_id)
-
-
-async def _save_payment(request: Request, row_id: int | None) -> Response:
-    form = await read_form(request)
-    reader = FormReader(form)
-    values = _read_payment(reader)
-    with _session(request) as session:
-        access = admin_access(request, session, "config")
-        row = owned(session, PaymentMethod, row_id, access) if row_id is not None else None
-        if not reader.errors and _duplicate(
-            session, PaymentMethod, access.tenant_id, PaymentMethod.code, values["code"], row_id
-        ):
-            reader.error(f"Código: ya existe un medio de pago «{values['code']}».")
-        if reader.errors:
-            return _business_error(request, session, access, reader.errors)
-        if row is None:
-            position = _next_position(session, PaymentMethod, access.tenant_id)
-            session.add(PaymentMethod(tenant_id=access.tenant_id, position=position, **values))
-            audit(session, access, access.tenant_id, "config.payment.create", code=values["code"])
-        else:
-            changed = assign(row, values)
-            if changed:
-                audit(session, access, access.tenant_id, "config.payment.update", id=row.id, changes=changed)
-    return redirect(request, "/admin/config/business#pagos", "Medio de pago guardado.")
+    return await _save_row(request, _PAYMENTS, row_id)
 
 
 @router.post("/payments/{row_id}/delete")
 async def payment_delete(request: Request, row_id: int) -> Response:
-    await read_form(request)
-    with _session(request) as session:
-        access = admin_access(request, session, "config")
-        row = owned(session, PaymentMethod, row_id, access)
-        audit(session, access, access.tenant_id, "config.payment.delete", code=row.code, name=row.name)
-        session.delete(row)
-    return redirect(request, "/admin/config/business#pagos", "Medio de pago eliminado.")
+    return await _delete_row(request, _PAYMENTS, row_id)
 
 
 @router.post("/zones")
 async def zone_create(request: Request) -> Response:
-    return await _save_zone(request, None)
+    return await _save_row(request, _ZONES, None)
 
 
 @router.post("/zones/{row_id}")
 async def zone_update(request: Request, row_id: int) -> Response:
-    return await _save_zone(request, row_id)
-
-
-async def _save_zone(request: Request, row_id: int | None) -> Response:
-    form = await read_form(request)
-    reader = FormReader(form)
-    values = _read_zone(reader)
-    with _session(request) as session:
-        access = admin_access(request, session, "config")
-        row = owned(session, DeliveryZone, row_id, access) if row_id is not None else None
-        if not reader.errors and _duplicate(
-            session, DeliveryZone, access.tenant_id, DeliveryZone.name, values["name"], row_id
-        ):
-            reader.error(f"Zona: ya existe la zona «{values['name']}».")
-        if reader.errors:
-            return _business_error(request, session, access, reader.errors)
-        if row is None:
-            position = _next_position(session, DeliveryZone, access.tenant_id)
-            session.add(DeliveryZone(tenant_id=access.tenant_id, position=position, **values))
-            audit(session, access, access.tenant_id, "config.zone.create", name=values["name"], fee=str(values["fee"]))
-        else:
-            changed = assign(row, values)
-            if changed:
-                audit(session, access, access.tenant_id, "config.zone.update", id=row.id, changes=changed)
-    return redirect(request, "/admin/config/business#zonas", "Zona de delivery guardada.")
+    return await _save_row(request, _ZONES, row_id)
 
 
 @router.post("/zones/{row_id}/delete")
 async def zone_delete(request: Request, row_id: int) -> Response:
-    await read_form(request)
-    with _session(request) as session:
-        access = admin_access(request, session, "config")
-        row = owned(session, DeliveryZone, row_id, access)
-        audit(session, access, access.tenant_id, "config.zone.delete", name=row.name)
-        session.delete(row)
-    return redirect(request, "/admin/config/business#zonas", "Zona de delivery eliminada.")
+    return await _delete_row(request, _ZONES, row_id)
 
 
 # ------------------------------------------------------------------ notifications

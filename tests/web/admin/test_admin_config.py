@@ -13,6 +13,7 @@ from chasqui.db.models import (
     AuditLog,
     BotSettings,
     BusinessSettings,
+    DeliveryZone,
     NotificationSettings,
     PaymentMethod,
     ReplyTemplate,
@@ -196,6 +197,14 @@ def test_business_data_payment_methods_and_zones(client, login_as) -> None:
     assert bad_zone.status_code == 400 and "Costo de envío: no es un número válido" in bad_zone.text
     assert owner.post("/admin/config/zones", {"name": "Chorrillos", "fee": "12.50", "eta": "1 h"}).status_code == 303
     assert any(z.name == "Chorrillos" and z.fee == Decimal("12.50") for z in _snapshot(client).delivery_zones)
+    taken = owner.post("/admin/config/zones", {"name": "Chorrillos", "fee": "3"})
+    assert taken.status_code == 400 and "ya existe la zona «Chorrillos»" in taken.text
+    with runtime_of(client).session() as session:
+        zone = session.scalar(select(DeliveryZone).where(DeliveryZone.name == "Chorrillos"))
+    assert owner.post(f"/admin/config/zones/{zone.id}", {"name": "Chorrillos", "fee": "9"}).status_code == 303
+    assert any(z.name == "Chorrillos" and z.fee == Decimal("9") for z in _snapshot(client).delivery_zones)
+    assert owner.post(f"/admin/config/zones/{zone.id}/delete").status_code == 303
+    assert not any(z.name == "Chorrillos" for z in _snapshot(client).delivery_zones)
 
 
 def _snapshot(client):
@@ -222,7 +231,8 @@ def test_the_template_for_staff_outside_the_24h_window(client, login_as) -> None
     form = {"notify_sales": "on", "numbers": "51911222333"}
     bad = owner.post("/admin/config/notifications", form | {"template_name": "aviso equipo", "template_language": "es"})
     assert bad.status_code == 400 and "solo minúsculas" in bad.text
-    ok = owner.post("/admin/config/notifications", form | {"template_name": "Aviso_Equipo", "template_language": "es_PE"})
+    good = {"template_name": "Aviso_Equipo", "template_language": "es_PE"}
+    ok = owner.post("/admin/config/notifications", form | good)
     assert ok.status_code == 303
     notes = _snapshot(client).notifications
     assert (notes.template_name, notes.template_language) == ("aviso_equipo", "es_PE")
