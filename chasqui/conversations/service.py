@@ -204,7 +204,10 @@ class ConversationService:
         session.flush()
         return message
 
-    def process_message(self, session: Session, message: Message, now: datetime) -> TurnOutcome:
+    def process_message(self, session: Session, message: Message, now: datetime, *, report: bool = True
+                        ) -> TurnOutcome | None:
+        """Run the engine on a recorded customer message and apply its decision. ``report=False``
+        (the WhatsApp worker) skips building the turn summary that ``simulate`` and ``chat`` print."""
         conversation = session.get(Conversation, message.conversation_id)
         assert conversation is not None and conversation.tenant_id == self.tenant.id
         state = self.load_state(session, conversation)
@@ -213,11 +216,13 @@ class ConversationService:
         message.intent, message.confidence, message.source = decision.intent, decision.confidence, decision.source
         message.processed = True
         self._apply(session, conversation, state, decision, now, message)
-        return self.outcome(session, conversation, decision, now)
+        return self.outcome(session, conversation, decision, now) if report else None
 
     def customer_message(self, session: Session, phone: str, text: str, now: datetime, **kwargs: Any) -> TurnOutcome:
         message = self.record_customer_message(session, phone, text, now, **kwargs)
-        return self.process_message(session, message, now)
+        outcome = self.process_message(session, message, now)
+        assert outcome is not None
+        return outcome
 
     def operator_message(self, session: Session, phone: str, text: str, now: datetime,
                          operator: str = "operator", wamid: str | None = None) -> TurnOutcome:

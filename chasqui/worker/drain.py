@@ -126,7 +126,7 @@ def _next_message(runtime: Runtime, conversation_id: int, clock: Clock, services
             return False
         service = services.get(runtime, session, conversation.tenant_id)
         with _tagging_replies(session, message):
-            service.process_message(session, message, clock())
+            service.process_message(session, message, clock(), report=False)
         return True
 
 
