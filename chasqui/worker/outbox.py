@@ -15,6 +15,10 @@ A media row (``type`` image/document/audio/video with a ``local_path`` and ``mim
 file first (``POST .../media``) and sends the message with the returned media id; the id is written
 into the row's payload (``media_id``) right away, so a retry of the message never uploads again.
 
+Once the first reply to a customer message is accepted, that message is marked as read (blue
+ticks; ``mark_read``), best effort and once: a failed receipt is logged, never retried, and never
+holds back a reply.
+
 Every request carries ``biz_opaque_callback_data = "chasqui:<row id>"``, which Meta repeats in the
 status webhooks of that message. A worker killed between the claim and the write of the outcome
 leaves the row in ``sending``: if WhatsApp accepted it, its status webhook (``ingest``) marks the
@@ -24,12 +28,21 @@ status arrived within ``unknown_after`` (5 minutes by default), WhatsApp never g
 
 Rows of one recipient go out in order: while an earlier row for the same number waits for a retry
 (or is being sent, by this or another worker), the later ones wait too.
+
+Pacing (``pacer``, see ``chasqui.worker.pacing``): right before a due row is sent, the pacer reserves
+one message of the tenant's WhatsApp number (about 80/s) and of the pair number → customer (a burst
+of 45, then one every 6 s). When the pair must wait, that customer's rows wait for the next pass (in
+order); when the number must wait, all of the tenant's remaining rows do. ``SendReport.wait_s`` is the
+shortest such wait, so the worker looks again then instead of after a full poll (read receipts are
+not messages and are not paced). A reservation is spent even
+if another sender claims the row first (rare; it only delays that customer's next message slightly).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,11 +58,13 @@ from chasqui.db.session import session_scope
 from chasqui.tenants.snapshot import whatsapp_account
 from chasqui.whatsapp.graph import GraphClient, GraphError
 from chasqui.worker.locks import OUTBOX_LOCKS
+from chasqui.worker.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 CALLBACK_PREFIX = "chasqui:"
+MARKED_MEMORY = 10_000  # customer messages remembered as already marked read (one receipt each)
 INTERRUPTED = "interrupted while sending (worker stopped) and no status from WhatsApp: sent again"
 Clock = Callable[[], datetime]
 
@@ -76,6 +91,10 @@ class SendReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    wait_s: float | None = None  # the shortest wait pacing imposed in this pass (None: nothing held back)
+
+    def paced(self, wait: float) -> None:
+        self.wait_s = wait if self.wait_s is None else min(self.wait_s, wait)
 
     @property
     def total(self) -> int:
@@ -92,6 +111,7 @@ class _Job:
     phone_number_id: str
     token: str
     upload: tuple[str, str] | None = None  # (local path, mime type) still to upload before sending
+    answers: str | None = None  # wamid of the customer message this row answers (marked read once sent)
 
 
 class NotConfigured(Exception):
@@ -162,6 +182,9 @@ class OutboxSender:
     clock: Clock = utcnow
     rng: random.Random = field(default_factory=random.Random)
     batch: int = 200
+    pacer: Pacer | None = None  # Meta's rate limits (``chasqui.worker.pacing``); None: no pacing
+    mark_read: bool = True  # mark the customer's message as read when its reply is accepted
+    _marked: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False, repr=False)
 
     # -- one pass --------------------------------------------------------------------------------
     def send_due(self, now: datetime | None = None) -> SendReport:
@@ -169,11 +192,19 @@ class OutboxSender:
         report = SendReport()
         now = now or self.clock()
         blocked: set[tuple[int, str]] = set()
+        paced_tenants: set[int] = set()  # the number's budget is spent for this pass
         for row_id, tenant_id, to, status, next_at in self._candidates():
             key = (tenant_id, to)
-            if key in blocked:
+            if key in blocked or tenant_id in paced_tenants:
                 continue
             if status == SENDING or next_at > now:
+                blocked.add(key)
+                continue
+            wait = self._pace(tenant_id, to)
+            if wait > 0:
+                report.paced(wait)
+                if getattr(wait, "number", False):
+                    paced_tenants.add(tenant_id)
                 blocked.add(key)
                 continue
             outcome = self.send_one(row_id, now)
@@ -188,7 +219,14 @@ class OutboxSender:
                 report.failed += 1
         return report
 
+    def _pace(self, tenant_id: int, to: str) -> float:
+        """0.0 when the row may go now (its pacing budget spent), else the seconds to wait."""
+        if self.pacer is None:
+            return 0.0
+        return self.pacer.reserve(str(tenant_id), to)
+
     def _candidates(self) -> list[tuple[int, int, str, str, datetime]]:
+        """(id, tenant, to, status, next attempt) of the rows to look at, in id order."""
         with session_scope(self.db) as session:
             rows = session.execute(
                 select(
@@ -233,7 +271,21 @@ class OutboxSender:
             log.exception("outbox row %s: unexpected error while sending", job.id)
             return self._failed_attempt(job, GraphError(repr(exc), transient=True), now)
         self._finish(job.id, SENT, now, wamid=wamid or None, message_id=job.message_id)
+        self._mark_read(job)
         return SENT
+
+    def _mark_read(self, job: _Job) -> None:
+        """Blue ticks on the customer's message once its first reply is accepted (best effort: a
+        failure only leaves the ticks grey, so it is logged and never retried)."""
+        if job.answers is None or job.answers in self._marked:
+            return
+        self._marked[job.answers] = None
+        while len(self._marked) > MARKED_MEMORY:
+            self._marked.popitem(last=False)
+        try:
+            self.graph.mark_read(job.phone_number_id, job.token, job.answers)
+        except Exception as exc:  # never let a receipt disturb the sending of replies
+            log.info("outbox: could not mark %s as read: %s", job.answers, exc)
 
     def _upload(self, job: _Job) -> None:
         """Upload the row's file, keep the media id on the row (a retry reuses it), put it in the message."""
@@ -277,6 +329,7 @@ class OutboxSender:
             upload = None
             if needs_upload(payload):
                 upload = (str(payload["local_path"]), str(payload.get("mime_type") or ""))
+            answers = (payload.get("reply_to") or {}).get("wamid") if self.mark_read else None
             return _Job(
                 row.id,
                 row.to,
@@ -286,6 +339,7 @@ class OutboxSender:
                 account.phone_number_id,
                 account.access_token,
                 upload,
+                answers if isinstance(answers, str) else None,
             )
 
     def _failed_attempt(self, job: _Job, error: GraphError, now: datetime) -> str:

@@ -23,6 +23,11 @@ Modes:
 Tuning without code: ``CHASQUI_WORKER_POLL_S``, ``CHASQUI_WORKER_SWEEP_S``,
 ``CHASQUI_WORKER_CONCURRENCY``, ``CHASQUI_WORKER_UNKNOWN_AFTER_S`` (seconds before a row left in
 ``sending`` by a killed worker is sent again), ``CHASQUI_WORKER_RETRY_BASE_S``.
+
+Pacing within Meta's limits (``chasqui.worker.pacing``): ``CHASQUI_PACE_NUMBER_PER_S`` (80 messages/s
+per WhatsApp number), ``CHASQUI_PACE_PAIR_INTERVAL_S`` and ``CHASQUI_PACE_PAIR_BURST`` (to one
+customer: 45 at once, then one every 6 s); 0 turns a limit off. Embedded and single-worker modes
+keep the budgets in memory; distributed mode keeps them in Redis, shared by every worker process.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from chasqui.worker.drain import drain, pending_conversations
 from chasqui.worker.media import MediaFetcher
 from chasqui.worker.outbox import OutboxSender, RetryPolicy, safe_send_due
+from chasqui.worker.pacing import MemoryPacer, Pacer, PacingPolicy, RedisPacer
 from chasqui.worker.queue import DRAIN_JOB, EmbeddedQueue, dump_job, load_job, queue_name
 
 if TYPE_CHECKING:
@@ -60,9 +66,12 @@ class WorkerConfig:
     unknown_after_s: float = 300.0  # a row left "sending" this long without a status is sent again
     concurrency: int = 4  # distributed mode: drains at once in one worker process
     signal_poll_s: float = 0.05  # distributed mode: how often Redis is polled for new jobs
+    pacing: PacingPolicy = field(default_factory=PacingPolicy)  # Meta's rate limits (0: a limit off)
+    mark_read: bool = True  # blue ticks on a customer message once its first reply is accepted
 
     def with_env(self, environ: dict[str, str] | None = None) -> WorkerConfig:
-        """This config with the ``CHASQUI_WORKER_*`` overrides found in the environment."""
+        """This config with the ``CHASQUI_WORKER_*`` and ``CHASQUI_PACE_*`` overrides found in the
+        environment."""
         env = os.environ if environ is None else environ
         changes: dict[str, Any] = {}
         for name, cast in (
@@ -78,6 +87,16 @@ class WorkerConfig:
         base = env.get("CHASQUI_WORKER_RETRY_BASE_S")
         if base:
             changes["retry"] = replace(self.retry, base_s=float(base), max_delay_s=max(float(base) * 64, 1.0))
+        pacing: dict[str, Any] = {}
+        for name, cast in (("number_per_s", float), ("pair_interval_s", float), ("pair_burst", int)):
+            value = env.get(f"CHASQUI_PACE_{name.upper()}")
+            if value:
+                pacing[name] = cast(value)
+        if pacing:
+            changes["pacing"] = replace(self.pacing, **pacing)
+        mark_read = env.get("CHASQUI_MARK_READ")
+        if mark_read:
+            changes["mark_read"] = mark_read.strip().lower() not in ("0", "false", "no", "off")
         return replace(self, **changes)
 
 
@@ -88,11 +107,17 @@ class Worker:
         graph: GraphClient,
         queue: EmbeddedQueue | None = None,
         config: WorkerConfig | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.runtime = runtime
         self.queue = queue if queue is not None else EmbeddedQueue()  # an empty queue is falsy
         self.config = config or WorkerConfig()
-        self.sender = OutboxSender(runtime.db, graph, runtime.settings.secret(), policy=self.config.retry)
+        if pacer is None and self.config.pacing.enabled:  # one process: the budgets live in memory
+            pacer = MemoryPacer(self.config.pacing)
+        self.sender = OutboxSender(
+            runtime.db, graph, runtime.settings.secret(), policy=self.config.retry, pacer=pacer,
+            mark_read=self.config.mark_read,
+        )
         self.media = MediaFetcher(graph, Path(runtime.settings.data_dir), runtime.settings.secret())
         self._stop = threading.Event()
         self._outbox_wake = threading.Event()
@@ -179,9 +204,13 @@ class Worker:
                 self._recover()
                 next_recovery = time.monotonic() + max(self.config.sweep_s, 1.0)
             self._outbox_wake.clear()
-            if safe_send_due(self.sender).total:
+            report = safe_send_due(self.sender)
+            if report.total:
                 continue  # sent or retried something: look again at once (more may be due)
-            self._outbox_wake.wait(self.config.poll_s)
+            wait = self.config.poll_s
+            if report.wait_s is not None:  # pacing held something back: look again when it may go
+                wait = min(wait, max(report.wait_s, 0.001))
+            self._outbox_wake.wait(wait)
 
     def run_forever(self) -> None:
         """Run in the foreground until ``request_stop()`` (SIGTERM/SIGINT in ``run_worker``)."""
@@ -276,6 +305,7 @@ def run_worker(settings: Settings) -> None:
     config = defaults.with_env()
     stop = threading.Event()
     worker: Worker | None = None
+    pacer: RedisPacer | None = None
 
     def _stop(signum: int, _frame: object) -> None:
         log.info("worker: signal %s, stopping", signum)
@@ -291,10 +321,12 @@ def run_worker(settings: Settings) -> None:
         _prepare(runtime)
         if stop.is_set():
             return
-        worker = Worker(runtime, graph, config=config)
+        name = queue_name(settings)
+        if distributed and config.pacing.enabled:  # several processes share Meta's limits: in Redis
+            pacer = RedisPacer.from_url(settings.redis_url or "", config.pacing, prefix=f"{name}:pace")
+        worker = Worker(runtime, graph, config=config, pacer=pacer)
         where = runtime.db.url.render_as_string(hide_password=True)
         if distributed:
-            name = queue_name(settings)
             log.info("worker: started (database %s, Redis queue %s)", where, name)
             asyncio.run(_run_distributed(worker, settings.redis_url or "", name, stop))
         else:
@@ -303,6 +335,8 @@ def run_worker(settings: Settings) -> None:
     finally:
         if worker is not None:
             worker.stop()
+        if pacer is not None:
+            pacer.close()
         graph.close()
         runtime.db.dispose()
         log.info("worker: stopped")

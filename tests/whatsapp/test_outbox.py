@@ -255,3 +255,51 @@ def test_a_row_another_sender_is_sending_holds_back_the_later_rows_of_that_custo
     sender._claim = claimed_elsewhere  # type: ignore[method-assign]
     assert sender.send_due().total == 0
     assert not fake_graph.requests  # "segundo" never overtakes "primero"
+
+
+def _answering(engine: Engine, row_id: int, wamid: str) -> None:
+    """Make the row a reply to the customer message ``wamid`` (as the drain tags replies)."""
+    with session_scope(engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        row.payload = {**row.payload, "reply_to": {"message_id": 1, "wamid": wamid}}
+
+
+def test_the_customer_message_is_marked_read_once_after_its_first_reply(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    for text in ("¡Hola!", "Tenemos tortas y alfajores."):
+        _answering(engine, _queue(engine, tenant_id, "51987000001", text), "wamid.IN.7")
+    assert sender.send_due().sent == 2
+    bodies = [r.body for r in fake_graph.requests]
+    assert [b.get("status") or b["text"]["body"] for b in bodies] == ["¡Hola!", "read", "Tenemos tortas y alfajores."]
+    assert bodies[1]["message_id"] == "wamid.IN.7"
+
+
+def test_a_failed_read_receipt_never_holds_back_a_reply(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    fake_graph.fail(500, reads=True)
+    first = _queue(engine, tenant_id, "51987000001", "uno")
+    _answering(engine, first, "wamid.IN.8")
+    second = _queue(engine, tenant_id, "51987000001", "dos")
+    assert sender.send_due().sent == 2
+    assert [r.text for r in fake_graph.sent()] == ["uno", "dos"]
+    assert _row(engine, first).status == _row(engine, second).status == "sent"
+    assert sum(1 for r in fake_graph.requests if r.body.get("status") == "read") == 1  # never retried
+
+
+def test_no_read_receipts_when_turned_off(
+    engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
+) -> None:
+    sender.mark_read = False
+    _answering(engine, _queue(engine, tenant_id, "51987000001", "uno"), "wamid.IN.9")
+    sender.send_due()
+    assert [r.text for r in fake_graph.requests] == ["uno"]
+
+
+def test_read_receipts_can_be_turned_off_from_the_environment() -> None:
+    from chasqui.worker.run import WorkerConfig
+
+    assert WorkerConfig().mark_read is True
+    assert WorkerConfig().with_env({"CHASQUI_MARK_READ": "0"}).mark_read is False
+    assert WorkerConfig().with_env({"CHASQUI_MARK_READ": "true"}).mark_read is True
