@@ -11,7 +11,7 @@ Requests that are not scripted get a 200 with a fresh ``wamid.FAKE.<n>``. A mult
 ``POST /{version}/{phone_number_id}/media`` (a media upload) gets ``{"id": "media.FAKE.<n>"}``; its
 recorded body is the form fields plus ``file`` = {"filename", "content_type", "size"}, and the bytes
 are kept in ``graph.uploaded[media id]``. ``graph.fail(..., path="/messages")`` scripts an answer
-only for requests whose path ends so (others pass it by).
+only for requests whose path ends so (others pass it by); ``reads=True`` only for mark-as-read requests.
 
 ``graph.report_statuses(app_url, app_secret, phone_number_id)`` makes it behave like Meta after
 accepting a message: a signed ``sent`` status webhook (with the request's
@@ -103,6 +103,11 @@ class _Answer:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     path: str | None = None  # only for requests whose path ends with this
+    reads: bool | None = None  # only mark-as-read requests (True) or only the others (False)
+
+    def matches(self, path: str, body: Any) -> bool:
+        is_read = isinstance(body, dict) and body.get("status") == "read"
+        return (self.path is None or path.endswith(self.path)) and self.reads in (None, is_read)
 
 
 def parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], bytes]:
@@ -159,13 +164,14 @@ class FakeGraph:
         times: int = 1,
         headers: dict[str, str] | None = None,
         path: str | None = None,
+        reads: bool | None = None,
     ) -> None:
         error: dict[str, Any] = {"message": message, "type": "OAuthException", "fbtrace_id": "FAKE"}
         if code is not None:
             error["code"] = code
         with self._lock:
             self._script.extend(
-                _Answer(status, {"error": error}, dict(headers or {}), path) for _ in range(times)
+                _Answer(status, {"error": error}, dict(headers or {}), path, reads) for _ in range(times)
             )
 
     def add_media(self, media_id: str, content: bytes, mime_type: str, **info: Any) -> None:
@@ -255,7 +261,7 @@ class FakeGraph:
         self, method: str, path: str, headers: dict[str, str], body: Any, content: bytes = b""
     ) -> _Answer:
         with self._lock:
-            scripted = next((a for a in self._script if a.path is None or path.endswith(a.path)), None)
+            scripted = next((a for a in self._script if a.matches(path, body)), None)
             if scripted is not None:
                 self._script.remove(scripted)
                 self.requests.append(Recorded(method, path, headers, body, scripted.status))
