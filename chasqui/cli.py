@@ -213,6 +213,10 @@ def chat(
                     result = service.customer_message(session, phone, text, now, name=name)
             for reply in result.decision.replies:
                 out.print(f"[green]bot[/]: {reply}")
+            if result.decision.choices:  # WhatsApp shows these as buttons or a list
+                out.print("     " + "  ".join(f"[reverse] {o.title} [/]" for o in result.decision.choices.options))
+            for photo in result.decision.photos:
+                out.print(f"[green]bot[/]: 📷 {photo.caption} ({photo.url})")
             for note in result.notifications:
                 out.print(f"[yellow]→ staff {note['to']}[/]: {note['text']}")
             out.print(f"[dim]{result.decision.intent} {result.decision.confidence} {result.decision.source}"

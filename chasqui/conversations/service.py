@@ -281,14 +281,16 @@ class ConversationService:
             session.add(Escalation(tenant_id=self.tenant.id, conversation_id=conversation.id,
                                    reason=reason[:64], detail=detail, opened_at=now))
         for index, text in enumerate(decision.replies):
+            last = index == len(decision.replies) - 1
+            payload = outbound_payload(text, decision.choices if last else None)
+            offered = {"choices": [o.title for o in decision.choices.options]} if payload and decision.choices else None
             reply = Message(
                 tenant_id=self.tenant.id, conversation_id=conversation.id, direction="out", sender="bot",
-                type="text", text=text, status="queued", source=decision.source, processed=True, created_at=now,
+                type="text", text=text, media=offered, status="queued", source=decision.source, processed=True,
+                created_at=now,
             )
             session.add(reply)
             session.flush()
-            last = index == len(decision.replies) - 1
-            payload = outbound_payload(text, decision.choices if last else None)
             self._queue(session, conversation.id, reply.id, state.customer_phone, text, now, payload=payload)
         for photo in decision.photos:
             self._queue_photo(session, conversation, state.customer_phone, photo, decision.source, now)

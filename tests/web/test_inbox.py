@@ -106,6 +106,13 @@ def test_opening_a_conversation_shows_its_history_and_marks_it_read(client: Test
         assert session.get(Conversation, conversation_id).unread_count == 0
 
 
+def test_the_options_the_bot_offered_are_shown_under_its_reply(client: TestClient) -> None:
+    owner(client)
+    outcome = bot_turn(client, "quiero 2 tortas de chocolate")
+    page = client.get(f"/conversations/{outcome.conversation_id}")
+    assert '<span class="choice">Confirmar pedido</span><span class="choice">Ver mi pedido</span>' in page.text
+
+
 def test_every_kind_of_whatsapp_message_is_shown_in_the_conversation(client: TestClient) -> None:
     """Every captured webhook body goes in through the real webhook; every conversation page then
     shows each stored message as a bubble with something to read (text, media, place, reply...)."""
