@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from chasqui.db.models import ModelVersion, TrainingSample
 from chasqui.nlu.classifier import IntentModel, train_model
-from chasqui.nlu.training import data_hash, evaluate, load_training_data
+from chasqui.nlu.training import Sample, data_hash, evaluate, load_training_data
 
 Progress = Callable[[str], None]
 
@@ -40,8 +40,9 @@ def cache_dir() -> Path:
     return Path(base) / "chasqui" / "models"
 
 
-def seed_model(progress: Progress | None = None) -> tuple[IntentModel, float]:
-    """The model trained on the packaged seed data (cached on disk by the data's hash)."""
+def seed_model(progress: Progress | None = None, samples: list[Sample] | None = None) -> tuple[IntentModel, float]:
+    """The model trained on the packaged seed data (cached on disk by the data's hash); ``samples``:
+    that data when the caller has already read it."""
     path = cache_dir() / f"intent-{data_hash()}.bin"
     if path.exists():
         try:
@@ -51,7 +52,7 @@ def seed_model(progress: Progress | None = None) -> tuple[IntentModel, float]:
     if progress:
         progress("training the intent model on the seed data")
     started = time.perf_counter()
-    model = train_model(load_training_data())
+    model = train_model(samples if samples is not None else load_training_data())
     duration = time.perf_counter() - started
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,12 +64,12 @@ def seed_model(progress: Progress | None = None) -> tuple[IntentModel, float]:
     return model, duration
 
 
-def seed_training_samples(session: Session) -> int:
+def seed_training_samples(session: Session, samples: list[Sample] | None = None) -> int:
     """Load the packaged training data into ``training_samples`` once (source seed, confirmed)."""
     exists = session.scalar(select(func.count(TrainingSample.id)).where(TrainingSample.source == "seed"))
     if exists:
         return 0
-    samples = load_training_data()
+    samples = samples if samples is not None else load_training_data()
     now = datetime.now(UTC)
     session.add_all(
         TrainingSample(tenant_id=None, text=text, intent=intent, source="seed", confirmed=True,
@@ -120,9 +121,9 @@ def ensure_model(session: Session, progress: Progress | None = None) -> IntentMo
     model = load_active_model(session)
     if model is not None:
         return model
-    seed_training_samples(session)
-    model, duration = seed_model(progress)
-    samples = load_training_data()
+    samples = load_training_data()  # read once: seed rows, the model (when not cached) and its metrics
+    seed_training_samples(session, samples)
+    model, duration = seed_model(progress, samples)
     register(session, model, {"train": _summary(evaluate(model, samples))}, len(samples), duration)
     return model
 
