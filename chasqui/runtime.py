@@ -24,7 +24,7 @@ from chasqui.db.session import init_db, make_engine, session_scope
 from chasqui.dialogue.engine import Brain, Engine
 from chasqui.domain import TenantSnapshot
 from chasqui.nlu.classifier import IntentModel
-from chasqui.nlu.registry import ensure_model
+from chasqui.nlu.registry import active_version_number, ensure_model
 from chasqui.tenants.io import get_tenant, import_tenant
 from chasqui.tenants.snapshot import load_snapshot
 
@@ -42,6 +42,7 @@ class Runtime:
     settings: Settings
     db: DbEngine
     _model: IntentModel | None = field(default=None, repr=False)
+    _model_version: int | None = field(default=None, repr=False)  # the active version when it was loaded
     _llm: Any = field(default=None, repr=False)  # chasqui.llm.client.LLMClient (its circuit breaker)
     _learner: Any = field(default=None, repr=False)  # chasqui.nlu.learning.Learner
 
@@ -59,7 +60,15 @@ class Runtime:
         if self._model is None:
             with self.session() as session:
                 self._model = ensure_model(session, progress)
+                self._model_version = active_version_number(session)
         return self._model
+
+    def current_model(self, session: Session) -> IntentModel:
+        """The model, reloaded when another process has promoted a new version since it was loaded
+        (a retrain in the panel reaches every ``chasqui worker`` within the service cache's second)."""
+        if self._model is not None and active_version_number(session) != self._model_version:
+            self.reload_model()
+        return self.model()
 
     def reload_model(self) -> None:
         self._model = None
@@ -70,7 +79,8 @@ class Runtime:
 
     def service(self, session: Session, slug_or_id: str | int) -> ConversationService:
         snapshot = self.snapshot(session, slug_or_id)
-        engine = Engine(snapshot, Brain.for_tenant(snapshot, self.model()), teacher=self.teacher(session))
+        brain = Brain.for_tenant(snapshot, self.current_model(session))
+        engine = Engine(snapshot, brain, teacher=self.teacher(session))
         return ConversationService(snapshot, engine, learner=self.learner())
 
     def teacher(self, session: Session) -> Any:

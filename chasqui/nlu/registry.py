@@ -86,6 +86,13 @@ def active_version(session: Session) -> ModelVersion | None:
     )
 
 
+def active_version_number(session: Session) -> int | None:
+    """The active model's version number (one indexed query: cheap enough to ask every second)."""
+    return session.scalar(
+        select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id.is_(None), ModelVersion.status == "active")
+    )
+
+
 def load_active_model(session: Session) -> IntentModel | None:
     row = active_version(session)
     if row is None:

@@ -69,3 +69,20 @@ def test_bootstrap_prepares_an_empty_install_and_prints_the_admin_password_once(
         inbox = client.get("/")
         assert inbox.status_code == 200 and "Dulce Lima" in inbox.text  # the demo tenant was imported
         assert 'id="password-banner"' in inbox.text  # until the one-time password is changed
+
+
+def test_a_model_promoted_by_another_process_is_used_without_a_restart(web_settings: Settings) -> None:
+    from chasqui.nlu.registry import active_version_number, register
+
+    worker, trainer = Runtime.from_settings(web_settings), Runtime.from_settings(web_settings)
+    with worker.session() as session:
+        before = worker.service(session, "dulce-lima").engine.brain.model
+        assert worker.service(session, "dulce-lima").engine.brain.model is before  # no new version: kept
+    with trainer.session() as session:  # another process retrains and promotes a version
+        register(session, trainer.model(), {"train": {}}, 1, 0.0)
+        promoted = active_version_number(session)
+    with worker.session() as session:
+        after = worker.service(session, "dulce-lima").engine.brain.model
+        assert after is not before and worker._model_version == promoted
+    worker.db.dispose()
+    trainer.db.dispose()
