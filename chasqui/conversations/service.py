@@ -172,7 +172,7 @@ class ConversationService:
         if order is not None:
             view = OrderView(
                 number=order.number, status=order.status, items={i.sku: i.quantity for i in order.items},
-                total=order.total, payment_method=order.payment_method, id=order.id,
+                total=order.total, payment_method=order.payment_method, id=order.id, zone=order.zone,
             )
         contact = conversation.contact
         return ConversationState(

@@ -37,6 +37,7 @@ from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
 from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention
+from chasqui.nlu.lexicon import COMMON_WORDS
 from chasqui.nlu.normalize import PRODUCT_TOKEN
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ DESTRUCTIVE_FLOOR = 0.45
 MAX_LISTED = 8
 MAX_PHOTOS = 3  # product photos in one turn
 MAX_MESSAGE_CHARS = 320
+_SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*)\b.*\bpor\b|\ben (?:vez|lugar) de(?:l)?\b")
+_SWAP_REVERSED = re.compile(r"\ben (?:vez|lugar) de(?:l)?\b")
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
 _RELATIVE_MINUS = re.compile(r"\b(\d+|una|uno|un)\s+(?:[a-z]+\s+)?menos\b")
 _FILLER = frozenset({
@@ -76,6 +79,21 @@ _PLACE_STOP = frozenset({
     "tambien", "llegan", "llega", "llegas", "hacen", "hace", "envian", "mandan", "reparten", "delivery", "por",
     "favor", "porfa", "no", "si", "cuanto", "cuanta", "que", "y", "o", "hoy", "manana", "pe", "pues", "ps",
 })
+_CLAUSE_SPLIT = re.compile(r"\b(?:pero|puedo|puede|podria|aceptan|acepta|reciben|recibe|qmark|entonces|mejor)\b|,")
+_NEGATIONS = frozenset({"no", "sin", "nunca", "ni", "tampoco"})
+_ORDERING = frozenset({"agregar_producto", "modificar_cantidad"})
+CHECKOUT_INTENTS = frozenset({"confirmar_pedido", "confirmar_pago", "cancelar_pedido", "vaciar_carrito"})
+PRODUCT_QUESTIONS = frozenset({"consultar_precio", "consultar_disponibilidad", "consultar_catalogo",
+                               "consultar_promociones"})
+_POSSESSIVES = frozenset({"mi", "mis", "tu", "su", "nuestra", "nuestro"})
+_ARTICLES_OF_PLACES = frozenset({"la", "el", "los", "las", "un", "una"})
+# Words after "a"/"en"/"hasta" that are the customer's own place or a time, never a district.
+_NOT_A_PLACE = frozenset({
+    "domicilio", "casa", "depa", "departamento", "dpto", "oficina", "trabajo", "chamba", "direccion", "jato",
+    "edificio", "condominio", "tienda", "local", "delivery", "noche", "tarde", "manana", "mediodia", "rato",
+    "momento", "hora", "horas", "minutos", "semana", "fin", "hoy", "ahorita", "ahora", "pedido", "total",
+})
+_INFINITIVE = re.compile(r"^[a-z]{2,}(?:ar|er|ir)$")
 _PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
 _REMOVE = re.compile(r"\b(?:quit|sac|elimin|borr|retir)[a-z]*\b|\bya no (?:quiero|deseo)\b|\bsin\b")
 _REMOVE_WORDS = (
@@ -272,6 +290,8 @@ class Engine:
             self.HANDLERS[resolved](self, turn)
         if has_cue(turn.folded, "photo") and resolved not in ESCALATING:  # "¿tienes foto de la torta?"
             turn.show_photos(self._products_in_view(turn), again=True)
+        if resolved not in CHECKOUT_INTENTS:
+            self._note_checkout_facts(turn, resolved)
         turn.memory["last_intent"] = resolved
 
     def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
@@ -284,6 +304,10 @@ class Engine:
             return last, "rule"
         # A pending checkout question answered with a payment method, a zone or pickup.
         if self._answers_checkout(turn, intent):
+            return "confirmar_pedido", "rule"
+        # "te yapeo" with a cart and no order yet: the payment method of the order to come.
+        if (intent == "confirmar_pago" and not confident and turn.cart and entities.payment_methods
+                and not (turn.state.order and turn.state.order.status == PENDING_PAYMENT)):
             return "confirmar_pedido", "rule"
         # "no hay otra cosa?" right after the promotions: the regular catalog.
         browsing = {"consultar_catalogo", "consultar_promociones", "consultar_disponibilidad", "fuera_de_alcance"}
@@ -314,7 +338,19 @@ class Engine:
             s in turn.cart for m in turn.entities.products for s in (m.sku, *m.candidates)
         ) and not any(w in turn.folded.split() for w in _REMOVE_WORDS):
             return "agregar_producto"
+        e = turn.entities
+        if intent == "consultar_precio" and not (e.products or e.categories) and self._asks_cart_total(turn):
+            return "ver_carrito"  # "¿cuánto sería?" with a full cart: the order and its total
+        if intent in ("cancelar_pedido", "vaciar_carrito") and len(turn.cart) > 1 and self._named_cart_lines(turn):
+            return "modificar_cantidad"  # "ya no quiero el soporte": that line, not the whole order
         return intent
+
+    def _named_cart_lines(self, turn: Turn) -> list[str]:
+        """Cart lines the message names, by product or by category ("el soporte", "las micas")."""
+        named = [s for m in turn.entities.products for s in (m.sku, *m.candidates) if s in turn.cart]
+        categories = {fold(c) for c in turn.entities.categories}
+        named += [s for s in turn.cart if (p := self.tenant.product(s)) and fold(p.category) in categories]
+        return list(dict.fromkeys(named))
 
     def _rerank(self, turn: Turn) -> list[tuple[str, float]]:
         """The model's top guesses, each nudged up when the message has the entities it needs."""
@@ -360,7 +396,7 @@ class Engine:
         if intent == "vaciar_carrito":
             return bool(cart)
         if intent == "confirmar_pedido":
-            return bool(cart) and bool(e.payment_methods or e.zones or is_pickup(turn.folded))
+            return bool(cart or e.products) and bool(e.payment_methods or e.zones or is_pickup(turn.folded))
         if intent == "cancelar_pedido":
             return bool(cart) or bool(state.order and state.order.status == PENDING_PAYMENT)
         if intent == "confirmar_pago":
@@ -379,9 +415,15 @@ class Engine:
             return "pidió hablar con una persona"
         frustrated = frustration_reason(turn.analysis.text, folded, turn.memory)
         if intent == "queja_reclamo":
-            turn.memory["complaints"] = int(turn.memory.get("complaints", 0)) + 1
-            if confidence >= 0.6 or frustrated:
-                return "queja o reclamo"
+            # An unsure complaint guess about a message that names products ("¿qué audífonos tienen?")
+            # is more likely a question the model has not seen: no escalation without a firmer guess.
+            e = turn.entities
+            firm = confidence >= float(self.tenant.bot.confidence_threshold)
+            about_products = bool(e.products or e.categories) and not firm and not frustrated
+            if not about_products:
+                turn.memory["complaints"] = int(turn.memory.get("complaints", 0)) + 1
+                if confidence >= 0.6 or frustrated:
+                    return "queja o reclamo"
         if frustrated:
             return frustrated
         return None
@@ -423,9 +465,16 @@ class Engine:
         skus = skus or self.referenced(turn) or list(turn.memory.get("last_skus", []))
         return [p for s in dict.fromkeys(skus) if (p := self.tenant.product(s))]
 
-    def products_of(self, mention: ProductMention) -> list[Product]:
-        out = [self.tenant.product(s) for s in mention.candidates or (mention.sku,)]
-        return [p for p in out if p is not None]
+    def products_of(self, mention: ProductMention, turn: Turn | None = None) -> list[Product]:
+        """The products a mention may mean; when it could be several and the bot has just offered some
+        of them ("¿cuál: el de Samsung, el de iPhone...?"), the offered ones."""
+        out = [p for s in mention.candidates or (mention.sku,) if (p := self.tenant.product(s)) is not None]
+        if turn is not None and len(out) > 1:
+            offered = set(turn.memory.get("offered_skus") or ())
+            narrowed = [p for p in out if p.sku in offered]
+            if narrowed:
+                return narrowed
+        return out
 
     def unknown_variant(self, turn: Turn, mention: ProductMention) -> bool:
         """The customer qualified a product in a way the catalog does not have ("pie de manzana"):
@@ -433,7 +482,7 @@ class Engine:
         qualifier = getattr(mention, "qualifier", None)
         if not qualifier:
             return False
-        options = self.in_stock(self.products_of(mention)) or self.products_of(mention)
+        options = self.in_stock(self.products_of(mention, turn)) or self.products_of(mention, turn)
         turn.reply("variante_desconocida", qualifier=qualifier, list=self.describe(turn, options))
         turn.remember_products([p.sku for p in options])
         return True
@@ -473,7 +522,9 @@ class Engine:
 
     # -- handlers: courtesy ------------------------------------------------------------------
     def h_saludo(self, turn: Turn) -> None:
-        turn.reply("saludo")
+        first = not turn.memory.get("greeted") and bool(self.tenant.bot.greeting)
+        turn.reply("saludo_inicial" if first and turn.say.has("saludo_inicial") else "saludo")
+        turn.memory["greeted"] = True
         business = self.tenant.business
         if not hours.is_open(business, turn.now):
             turn.reply("saludo_fuera_de_horario", hours_today=hours.hours_today(business, turn.now),
@@ -495,7 +546,7 @@ class Engine:
         products: list[Product] = []
         for mention in turn.entities.products:
             if not self.unknown_variant(turn, mention):
-                products.extend(self.products_of(mention))
+                products.extend(self.products_of(mention, turn))
         if turn.decision.replies and not products:
             return
         if not products and turn.entities.categories:
@@ -513,6 +564,15 @@ class Engine:
         if len(products) == 1:
             turn.show_photos(products)
         turn.remember_products([p.sku for p in products if p.stock > 0] or [p.sku for p in products])
+
+    def _asks_cart_total(self, turn: Turn) -> bool:
+        """A price question naming nothing, with items in the cart: the total, unless the customer
+        was just asking about a product ("¿tienen pie de limón?" → "¿cuánto cuesta?")."""
+        if not turn.cart or has_cue(turn.folded, "this_one") or has_cue(turn.folded, "other_one"):
+            return False
+        if has_cue(turn.folded, "cart_total"):
+            return True
+        return turn.memory.get("last_intent") not in PRODUCT_QUESTIONS
 
     def h_consultar_catalogo(self, turn: Turn) -> None:
         categories = list(turn.entities.categories)
@@ -547,7 +607,7 @@ class Engine:
             products = []
             for mention in mentions:
                 if not self.unknown_variant(turn, mention):
-                    products.extend(self.products_of(mention))
+                    products.extend(self.products_of(mention, turn))
             if not products:
                 return
         products = list(dict.fromkeys(products))
@@ -581,8 +641,38 @@ class Engine:
         if turn.cart:
             turn.memory["awaiting"] = "payment_method"
 
+    def _payment_wishes(self, turn: Turn) -> tuple[set[str], list[str]]:
+        """Methods the customer lacks and those they ask for instead: "no tengo yape, ¿puedo pagar con
+        tarjeta?" lacks yape and wants tarjeta. A method counts as lacking when its clause is negated;
+        with no negated clause, every method named is lacking ("el yape no me funciona")."""
+        mentioned = list(turn.entities.payment_methods)
+        clauses = [c for c in _CLAUSE_SPLIT.split(turn.folded) if c.strip()]
+        if len(clauses) < 2:
+            return set(mentioned), []
+        lacking: set[str] = set()
+        wanted: list[str] = []
+        for clause in clauses:
+            codes = self.brain.matcher.extract(clause).payment_methods
+            negated = any(w in _NEGATIONS for w in clause.split())
+            (lacking.update if negated else wanted.extend)(codes)
+        if not lacking:
+            return set(mentioned), []
+        return lacking, [c for c in wanted if c not in lacking]
+
     def h_problema_pago(self, turn: Turn) -> None:
-        lacking = set(turn.entities.payment_methods)
+        lacking, wanted = self._payment_wishes(turn)
+        if turn.memory.get("payment_method") in lacking:
+            turn.memory.pop("payment_method", None)
+        accepted = {m.code: m for m in self.enabled_methods()}
+        chosen = next((accepted[c] for c in wanted if c in accepted), None)
+        if chosen is not None:  # "no tengo yape, ¿con tarjeta?": yes, and on with the order
+            if turn.cart and turn.memory.get("awaiting"):
+                turn.memory["payment_method"] = chosen.code
+                turn.reply("metodo_elegido", method=chosen.name)
+                self._advance_checkout(turn)
+            else:
+                turn.reply("pago_detalle", method=chosen.name, details=chosen.details)
+            return
         others = [m for m in self.enabled_methods() if m.code not in lacking]
         if others:
             turn.reply("pago_alternativas", methods=join_es([m.name for m in others], "o"))
@@ -590,8 +680,6 @@ class Engine:
             turn.reply("pago_sin_alternativas", methods=join_es([m.name for m in self.enabled_methods()], "o"))
             turn.memory["awaiting_human"] = True
         turn.memory["awaiting"] = "payment_method"
-        if turn.memory.get("payment_method") in lacking:
-            turn.memory.pop("payment_method", None)
 
     def enabled_methods(self) -> list[PaymentMethod]:
         return [m for m in self.tenant.payment_methods if m.enabled]
@@ -619,6 +707,10 @@ class Engine:
         if not business.delivery_enabled or not self.tenant.delivery_zones:
             turn.reply("delivery_no_hay")
             return
+        known = self.zone_by_name(turn.memory.get("zone") or "") or self._ordered_zone(turn)
+        if not turn.entities.zones and known is not None and has_cue(folded, "how_long"):
+            turn.reply("delivery_zona", zone=known.name, fee=turn.money(known.fee), eta=known.eta or "")
+            return  # "¿cuánto se demora?" about the zone already chosen
         if turn.entities.zones:
             for name in turn.entities.zones:
                 zone = self.zone_by_name(name)
@@ -632,6 +724,15 @@ class Engine:
             turn.reply("delivery_no_cubre", zone=place.title(), zones=self.zone_list())
         else:
             turn.reply("delivery_zonas", zones=self.zone_list())
+            if business.free_delivery_over is not None:
+                turn.append_to_last("delivery_zona_gratis", free_over=turn.money(business.free_delivery_over))
+
+    def _ordered_zone(self, turn: Turn) -> DeliveryZone | None:
+        order = turn.state.order
+        placed = [c for c in turn.decision.order_commands if isinstance(c, PlaceOrder)]
+        if placed and placed[-1].zone:
+            return self.zone_by_name(placed[-1].zone)
+        return self.zone_by_name(order.zone) if order and order.zone else None
 
     def _answer_hours(self, turn: Turn) -> None:
         business = self.tenant.business
@@ -655,11 +756,12 @@ class Engine:
             if word in _PLACE_STOP or len(words) == 3:
                 break
             words.append(word)
-        place = " ".join(words)
-        stop = {"domicilio", "casa", "mi casa", "delivery", "tienda", "la tienda", "hoy", "manana"}
-        if not place or place in stop or any(place.startswith(w) for w in ("cuanto", "que ", "cuando")):
-            return None
-        return place
+        while words and words[0] in _POSSESSIVES:  # "a mi depa"
+            words.pop(0)
+        head = words[1:2] if words and words[0] in _ARTICLES_OF_PLACES else words[:1]  # "la noche", "La Molina"
+        if not head or head[0] in _NOT_A_PLACE or head[0] in COMMON_WORDS or _INFINITIVE.match(head[0]):
+            return None  # "en llegar", "a mi casa", "en la noche": not a district
+        return " ".join(words)
 
     def h_consultar_promociones(self, turn: Turn) -> None:
         promos = active_promotions(self.tenant, turn.now.date())
@@ -696,7 +798,7 @@ class Engine:
         for mention in mentions:
             if self.unknown_variant(turn, mention):
                 continue
-            options = self.products_of(mention)
+            options = self.products_of(mention, turn)
             if len(options) > 1:
                 available = self.in_stock(options)
                 if len(available) > 1 and not any(p.sku == mention.sku for p in available[:1] if mention.score >= 95):
@@ -761,6 +863,10 @@ class Engine:
             turn.reply("agregado", items=join_es(added))
             self._append_total(turn)
             turn.memory.pop("awaiting", None)
+            business = self.tenant.business
+            if not hours.is_open(business, turn.now) and not turn.memory.get("told_closed"):
+                turn.append_to_last("pedido_fuera_de_horario", next_open=hours.next_opening(business, turn.now))
+                turn.memory["told_closed"] = True
             turn.offer(offers.order_next_step(turn.say.say, with_view=True))
 
     def _append_total(self, turn: Turn) -> None:
@@ -793,6 +899,8 @@ class Engine:
             else:
                 turn.reply("carrito_vacio", list=self.examples(turn))
             return
+        if self._swap(turn):
+            return
         target = self._target_line(turn)
         if target is None:
             if turn.entities.products:  # a product not in the cart yet: add it
@@ -821,11 +929,31 @@ class Engine:
         if turn.cart:
             self._append_total(turn)
 
+    def _swap(self, turn: Turn) -> bool:
+        """ "cambia la coca por una inka": the line named first leaves, the other product comes in
+        (with its own quantity, else the same quantity)."""
+        mentions = turn.entities.products
+        if len(mentions) != 2 or not _SWAP.search(turn.folded):
+            return False
+        first, second = sorted(mentions, key=lambda m: m.start)
+        if _SWAP_REVERSED.search(turn.folded):  # "mejor una inka en vez de la coca"
+            first, second = second, first
+        old = next((s for s in (first.sku, *first.candidates) if s in turn.cart), None)
+        new = self.products_of(second, turn)
+        if old is None or not new or new[0].sku == old:
+            return False
+        old_product = self.tenant.product(old)
+        quantity = second.quantity or turn.cart[old]
+        turn.cart.pop(old)
+        if old_product is not None:
+            turn.reply("producto_quitado", product=old_product.name)
+        self._add_items(turn, [(new[0].sku, quantity)])
+        return True
+
     def _target_line(self, turn: Turn) -> str | None:
-        for mention in turn.entities.products:
-            for sku in (mention.sku, *mention.candidates):
-                if sku in turn.cart:
-                    return sku
+        named = self._named_cart_lines(turn)
+        if named:
+            return named[0]
         if turn.entities.products:
             return None
         for sku in [turn.memory.get("last_cart_sku"), *(turn.memory.get("last_skus") or [])]:
@@ -869,11 +997,36 @@ class Engine:
 
     # -- handlers: checkout ----------------------------------------------------------------------
     def h_confirmar_pedido(self, turn: Turn) -> None:
+        if not turn.cart and turn.entities.products:  # "mándame un pollo entero a Surco, pago con Plin"
+            self.h_agregar_producto(turn)
+            if not turn.cart:
+                return
         if not turn.cart:
             self._pending_order_or(turn, "pedido_vacio")
             return
         self._collect_checkout(turn)
         self._advance_checkout(turn)
+
+    def _note_checkout_facts(self, turn: Turn, intent: str) -> None:
+        """Pickup, a delivery zone or a payment method said along the way ("lo recojo yo, ¿dónde
+        quedan?", "mándame 2 a Surco y pago con Plin") are kept for the checkout; when the message
+        has everything an order needs, the order goes ahead."""
+        if not turn.cart or intent in ESCALATING:
+            return
+        memory, entities, business = turn.memory, turn.entities, self.tenant.business
+        if is_pickup(turn.folded) and not entities.zones:
+            memory.update(fulfillment="pickup", zone=None)
+        elif entities.zones and business.delivery_enabled and (is_delivery(turn.folded) or intent in _ORDERING):
+            zone = self.zone_by_name(entities.zones[0])
+            if zone:
+                memory.update(fulfillment="delivery", zone=zone.name)
+        accepted = {m.code for m in self.enabled_methods()}
+        chosen = [c for c in entities.payment_methods if c in accepted]
+        if chosen and intent not in ("consultar_pago", "problema_pago") and not has_cue(turn.folded, "no"):
+            memory["payment_method"] = chosen[0]
+        complete = memory.get("fulfillment") == "pickup" or bool(memory.get("zone"))
+        if intent == "agregar_producto" and chosen and complete and (entities.zones or is_pickup(turn.folded)):
+            self._advance_checkout(turn)
 
     def _collect_checkout(self, turn: Turn) -> None:
         memory, folded, entities = turn.memory, turn.folded, turn.entities
@@ -932,6 +1085,7 @@ class Engine:
             payment_method=method.code,
         )
         d.order_commands.append(command)
+        turn.offer(None)  # the order is placed: no "confirm / view" buttons under its summary
         fulfillment = (
             turn.say.say("pedido_resumen_entrega_delivery", zone=zone.name, fee=self.fee_text(turn, fee)) if zone
             else turn.say.say("pedido_resumen_entrega_recojo")

@@ -21,6 +21,7 @@ class OrderView:
     total: Decimal
     payment_method: str | None = None
     id: int | None = None
+    zone: str | None = None  # delivery zone (None: pickup)
 
 
 @dataclass(frozen=True)

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from chasqui.dialogue.engine import Brain, Engine
-from chasqui.dialogue.state import ConversationState, OrderView
-from chasqui.nlu.registry import seed_model
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
-
-ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 12, 9, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in Lima
-
-
-@pytest.fixture(scope="module")
-def model():
-    return seed_model()[0]
-
-
-@pytest.fixture
-def engine(session, model) -> Engine:
-    tenant = import_tenant(session, ROOT / "tenants" / "dulce-lima.yaml")
-    snapshot = load_snapshot(session, tenant.id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
-
-
-def fresh() -> ConversationState:
-    return ConversationState(customer_phone="51900000001", customer_name="Lucía")
+from chasqui.dialogue.engine import Engine
+from chasqui.dialogue.state import OrderView
+from dialogue.conftest import NOW, fresh
 
 
 def test_operator_pause_is_clamped_and_expires(engine: Engine) -> None:
