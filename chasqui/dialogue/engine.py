@@ -33,7 +33,7 @@ from chasqui.dialogue.state import (
     Photo,
     PlaceOrder,
 )
-from chasqui.domain import DeliveryZone, PaymentMethod, Product, TenantSnapshot
+from chasqui.domain import DeliveryZone, PaymentMethod, Product, Promotion, TenantSnapshot
 from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention
@@ -561,6 +561,9 @@ class Engine:
         for product in products[:MAX_LISTED]:
             key = "precio" if product.stock > 0 else "precio_agotado"
             turn.reply(key, product=product.name, price=turn.money(product.price), unit=product.unit or "unidad")
+            for promo in self._promotions_of(turn, product.sku):  # "¿cuánto el T800?": with its promo
+                turn.append_to_last("precio_con_promo", promo=promo.name,
+                                    detail=promo.description.rstrip(". ") or promo.name)
         if len(products) == 1:
             turn.show_photos(products)
         turn.remember_products([p.sku for p in products if p.stock > 0] or [p.sku for p in products])
@@ -763,6 +766,11 @@ class Engine:
             return None  # "en llegar", "a mi casa", "en la noche": not a district
         return " ".join(words)
 
+    def _promotions_of(self, turn: Turn, sku: str) -> list[Promotion]:
+        """Active promotions that name this product (its own promo, or a bundle it is part of)."""
+        return [p for p in active_promotions(self.tenant, turn.now.date())
+                if p.sku == sku or sku in [str(s) for s in p.rule.get("skus", [])]]
+
     def h_consultar_promociones(self, turn: Turn) -> None:
         promos = active_promotions(self.tenant, turn.now.date())
         turn.memory["last_topic"] = "promotions"
@@ -779,6 +787,9 @@ class Engine:
         mentions = turn.entities.products
         if not mentions:
             skus = self.referenced(turn)
+            categories = {fold(c) for c in turn.entities.categories}
+            if categories:  # "quiero un case": never the charger talked about before
+                skus = [s for s in skus if (p := self.tenant.product(s)) and fold(p.category) in categories]
             if not skus and turn.entities.categories:
                 self.h_consultar_catalogo(turn)
                 return
@@ -981,7 +992,8 @@ class Engine:
 
     def h_vaciar_carrito(self, turn: Turn) -> None:
         turn.cart.clear()
-        for key in ("awaiting", "fulfillment", "zone", "payment_method", "last_cart_sku"):
+        for key in ("awaiting", "fulfillment", "zone", "payment_method", "last_cart_sku", "focus_sku", "last_skus",
+                    "offered_skus"):
             turn.memory.pop(key, None)
         turn.reply("carrito_vaciado")
 
@@ -1091,6 +1103,10 @@ class Engine:
             else turn.say.say("pedido_resumen_entrega_recojo")
         )
         lines = self.cart_lines(turn, priced)
+        if priced.discount:
+            saving = turn.say.say("resumen_descuento", discount=turn.money(priced.discount),
+                                  promos=join_es([p.name for p in priced.promotions]))
+            lines = f"{lines}; {saving}" if saving else lines
         instructions = turn.say.say("pago_instrucciones", method=method.name, details=method.details)
         turn.reply("pedido_confirmado", order_number=number, lines=lines, fulfillment=fulfillment,
                    total=turn.money(total), payment_instructions=instructions)

@@ -103,3 +103,27 @@ def test_after_offering_one_product_a_bare_order_means_it(engine: Engine) -> Non
     state = with_cart({}, offered_skus=["TOR-TRES"], last_skus=["TOR-TRES"])
     decision = engine.handle_customer("ya, dame 2 tortas", state, NOW)
     assert decision.cart == {"TOR-TRES": 2}
+
+
+def test_a_price_answer_mentions_the_products_promotion(engine: Engine) -> None:
+    decision = engine.handle_customer("cuanto estan los alfajores?", fresh(), NOW)
+    assert "18.00" in decision.replies[0] and "promo" in decision.replies[0].lower()
+
+
+def test_the_order_summary_shows_the_discount_that_makes_its_total(engine: Engine) -> None:
+    state = with_cart({"ALF-MAI": 2}, fulfillment="pickup")
+    decision = engine.handle_customer("pago con yape", state, NOW)
+    summary = decision.replies[-1]
+    assert "-S/ 18.00" in summary and "Total: S/ 18.00" in summary
+
+
+def test_asking_for_another_kind_never_adds_the_product_talked_about_before(engine: Engine) -> None:
+    state = with_cart({}, focus_sku="CHI-MOR", last_skus=["CHI-MOR"])
+    decision = engine.handle_customer("quiero una torta", state, NOW)
+    assert "CHI-MOR" not in decision.cart
+
+
+def test_emptying_the_cart_forgets_the_products_talked_about(engine: Engine) -> None:
+    decision = engine.handle_customer("borra todo", with_cart({"PIE-LIM": 1}, focus_sku="PIE-LIM",
+                                                              last_skus=["PIE-LIM"]), NOW)
+    assert decision.cart == {} and "focus_sku" not in decision.memory and "last_skus" not in decision.memory
