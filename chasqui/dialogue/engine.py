@@ -290,6 +290,8 @@ class Engine:
             self.HANDLERS[resolved](self, turn)
         if has_cue(turn.folded, "photo") and resolved not in ESCALATING:  # "¿tienes foto de la torta?"
             turn.show_photos(self._products_in_view(turn), again=True)
+        if has_cue(turn.folded, "contents") and resolved in PRODUCT_QUESTIONS:  # "¿qué trae el combo familiar?"
+            self._describe_products(turn)
         if resolved not in CHECKOUT_INTENTS:
             self._note_checkout_facts(turn, resolved)
         turn.memory["last_intent"] = resolved
@@ -459,6 +461,13 @@ class Engine:
             turn.reply("no_entendi")
 
     # -- product helpers -------------------------------------------------------------------
+    def _describe_products(self, turn: Turn) -> None:
+        """The catalog description of the products asked about, when the answer did not say it yet."""
+        said = " ".join(turn.decision.replies)
+        for product in self._products_in_view(turn)[:MAX_PHOTOS]:
+            if product.description and product.description not in said:
+                turn.reply("producto_descripcion", product=product.name, description=product.description.rstrip("."))
+
     def _products_in_view(self, turn: Turn) -> list[Product]:
         """The products the message names, else the ones just talked about."""
         skus = [s for m in turn.entities.products for s in ([m.sku] if m.sku else list(m.candidates))]

@@ -127,3 +127,11 @@ def test_emptying_the_cart_forgets_the_products_talked_about(engine: Engine) -> 
     decision = engine.handle_customer("borra todo", with_cart({"PIE-LIM": 1}, focus_sku="PIE-LIM",
                                                               last_skus=["PIE-LIM"]), NOW)
     assert decision.cart == {} and "focus_sku" not in decision.memory and "last_skus" not in decision.memory
+
+
+def test_what_a_product_comes_with_is_its_catalog_description(engine: Engine) -> None:
+    decision = engine.handle_customer("que trae la torta de chocolate?", fresh(), NOW)
+    assert "fudge y ganache" in " ".join(decision.replies)
+    state = with_cart({}, last_skus=["TOR-CHOC"], focus_sku="TOR-CHOC")
+    other_topic = engine.handle_customer("como es el pago?", state, NOW)
+    assert "ganache" not in " ".join(other_topic.replies)
