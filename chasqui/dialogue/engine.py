@@ -60,6 +60,7 @@ DESTRUCTIVE_FLOOR = 0.45
 MAX_LISTED = 8
 MAX_PHOTOS = 3  # product photos in one turn
 MAX_MESSAGE_CHARS = 320
+_BARE_TIMES = re.compile(r"^(?:x|por)\s*\d+(?:\s+(?:por favor|nomas|no mas|mejor))?$")
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*)\b.*\bpor\b|\ben (?:vez|lugar) de(?:l)?\b")
 _SWAP_REVERSED = re.compile(r"\ben (?:vez|lugar) de(?:l)?\b")
 _RELATIVE_PLUS = re.compile(r"\b(\d+|una|uno|un|otra|otro)\s+(?:(?!no\b|nada\b)[a-z]+\s+)?mas\b")
@@ -806,6 +807,8 @@ class Engine:
                 turn.reply("sin_producto_para_agregar", list=self.examples(turn))
                 return
             quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
+            if _BARE_TIMES.match(turn.folded) and skus[0] in turn.cart and quantity > turn.cart[skus[0]]:
+                quantity -= turn.cart[skus[0]]  # "x2" right after one: two of it in all
             self._add_items(turn, [(skus[0], quantity)])
             return
         lone_quantity = (

@@ -135,3 +135,10 @@ def test_what_a_product_comes_with_is_its_catalog_description(engine: Engine) ->
     state = with_cart({}, last_skus=["TOR-CHOC"], focus_sku="TOR-CHOC")
     other_topic = engine.handle_customer("como es el pago?", state, NOW)
     assert "ganache" not in " ".join(other_topic.replies)
+
+
+def test_a_bare_times_n_after_one_item_means_n_of_it_in_all(engine: Engine) -> None:
+    state = with_cart({"PIE-LIM": 1}, focus_sku="PIE-LIM", last_skus=["PIE-LIM"], last_cart_sku="PIE-LIM")
+    assert engine.handle_customer("x2", state, NOW).cart == {"PIE-LIM": 2}
+    more = engine.handle_customer("dame 2 mas", state, NOW)
+    assert more.cart == {"PIE-LIM": 3}
