@@ -6,6 +6,7 @@ then ``process_message`` (or ``operator_message``); the caller owns the transact
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +48,15 @@ from chasqui.domain import TenantSnapshot
 from chasqui.whatsapp import messages as wa
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)  # free-form messages only within 24 h of the user's last
+
+
+@dataclass
+class TurnPlan:
+    """A decision taken on a message and the conversation it was taken on (``fingerprint``)."""
+
+    state: ConversationState
+    decision: Decision
+    fingerprint: tuple
 
 
 @dataclass
@@ -204,19 +214,41 @@ class ConversationService:
         session.flush()
         return message
 
-    def process_message(self, session: Session, message: Message, now: datetime, *, report: bool = True
-                        ) -> TurnOutcome | None:
-        """Run the engine on a recorded customer message and apply its decision. ``report=False``
-        (the WhatsApp worker) skips building the turn summary that ``simulate`` and ``chat`` print."""
+    def decide(self, session: Session, message: Message, now: datetime) -> TurnPlan:
+        """The engine's decision on a recorded customer message; reads only (the LLM teacher may be
+        called here, so the worker runs this outside any write transaction)."""
         conversation = session.get(Conversation, message.conversation_id)
         assert conversation is not None and conversation.tenant_id == self.tenant.id
         state = self.load_state(session, conversation)
         decision = self.engine.handle_customer(message.text or "", state, now, kind=message.type,
                                                choice=tapped_option(message))
+        return TurnPlan(state, decision, self.fingerprint(session, conversation))
+
+    def fingerprint(self, session: Session, conversation: Conversation) -> tuple:
+        """What a decision depends on besides the message: state, pause, memory, cart, and the latest
+        reply or operator message. Equal fingerprints: a decision taken earlier is still valid."""
+        last_out = session.scalar(
+            select(func.max(Message.id)).where(Message.conversation_id == conversation.id, Message.direction == "out")
+        )
+        return (conversation.state, _aware(conversation.paused_until), json.dumps(conversation.context or {},
+                sort_keys=True, default=str), tuple(self.cart_of(session, conversation).items()), last_out)
+
+    def apply_plan(self, session: Session, message: Message, plan: TurnPlan, now: datetime, *,
+                   report: bool = True) -> TurnOutcome | None:
+        """Write a decision: message labels, state, cart, orders, replies (outbox), samples."""
+        conversation = session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        decision = plan.decision
         message.intent, message.confidence, message.source = decision.intent, decision.confidence, decision.source
         message.processed = True
-        self._apply(session, conversation, state, decision, now, message)
+        self._apply(session, conversation, plan.state, decision, now, message)
         return self.outcome(session, conversation, decision, now) if report else None
+
+    def process_message(self, session: Session, message: Message, now: datetime, *, report: bool = True
+                        ) -> TurnOutcome | None:
+        """Decide and apply in the caller's transaction (``chat``, ``simulate``). ``report=False``
+        skips building the turn summary they print."""
+        return self.apply_plan(session, message, self.decide(session, message, now), now, report=report)
 
     def customer_message(self, session: Session, phone: str, text: str, now: datetime, **kwargs: Any) -> TurnOutcome:
         message = self.record_customer_message(session, phone, text, now, **kwargs)

@@ -49,11 +49,13 @@ class Composer:
     def has(self, key: str) -> bool:
         return bool(self.tenant.templates.get(key))
 
-    def say(self, key: str, **values: object) -> str:
+    def say(self, key: str, variant: int | None = None, **values: object) -> str:
+        """The text of ``key``: the given variant, else one rotating with the turn number."""
         variants = self.tenant.templates.get(key) or ()
         if not variants:
             return ""
-        template = variants[(self.turn + len(key)) % len(variants)]
+        index = variant if variant is not None else self.turn + len(key)
+        template = variants[index % len(variants)]
         data = _Blank(self.base)
         data.update({k: str(v) for k, v in values.items()})
         text = _FORMATTER.vformat(template, (), data)

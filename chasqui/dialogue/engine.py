@@ -146,8 +146,8 @@ class Turn:
     def cart(self) -> dict[str, int]:
         return self.decision.cart
 
-    def reply(self, key: str, **values: object) -> None:
-        text = self.say.say(key, **values)
+    def reply(self, key: str, variant: int | None = None, **values: object) -> None:
+        text = self.say.say(key, variant=variant, **values)
         if text:
             self.decision.replies.append(text)
 
@@ -532,8 +532,8 @@ class Engine:
 
     # -- handlers: courtesy ------------------------------------------------------------------
     def h_saludo(self, turn: Turn) -> None:
-        first = not turn.memory.get("greeted") and bool(self.tenant.bot.greeting)
-        turn.reply("saludo_inicial" if first and turn.say.has("saludo_inicial") else "saludo")
+        first = not turn.memory.get("greeted")  # the first greeting is the first variant: "{greeting}" by default
+        turn.reply("saludo", variant=0 if first else None)
         turn.memory["greeted"] = True
         business = self.tenant.business
         if not hours.is_open(business, turn.now):

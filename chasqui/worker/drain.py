@@ -6,12 +6,14 @@ never handle one conversation at once). If someone else owns C it returns at onc
 re-checks for unprocessed messages after releasing the lock and goes again if it finds some, so a
 message that arrives while C is busy is never left behind.
 
-Each message is processed in its own transaction: the conversation row is locked
+Each message is decided first, reading only (the LLM teacher may take seconds: no write lock is
+held meanwhile), then written in its own transaction: the conversation row is locked
 (``SELECT ... FOR UPDATE`` where supported), the message is claimed with a conditional
 ``UPDATE ... SET processed = true WHERE id = ? AND NOT processed`` (so even two processes sharing
-one SQLite file never both process it), then the engine's decision, the replies (as outbox rows),
-the cart, orders and the "processed" mark are committed together. A worker killed in the middle
-rolls all of it back and the message is processed again later, once.
+one SQLite file never both process it), then the decision, the replies (as outbox rows), the cart,
+orders and the "processed" mark are committed together. If the conversation changed between the
+two steps (an operator wrote), it is decided again inside the transaction. A worker killed in the
+middle rolls all of it back and the message is processed again later, once.
 
 Every outbox row created for a message records which message it answers (``payload.reply_to``),
 which the panel can show and the tests use to count replies per message.
@@ -106,27 +108,41 @@ def _tagging_replies(session: Session, message: Message) -> Iterator[None]:
 
 
 def _next_message(runtime: Runtime, conversation_id: int, clock: Clock, services: ServiceCache) -> bool | None:
-    """Process the oldest unprocessed message of the conversation. None: nothing left."""
+    """Process the oldest unprocessed message of the conversation. None: nothing left.
+
+    The decision is taken first, reading only (the LLM teacher may take seconds, and no write lock
+    may be held meanwhile: on SQLite that would stall every webhook); then one short transaction
+    claims the message and writes the decision, unless the conversation changed in between (an
+    operator wrote, the panel paused it): then it decides again inside that transaction."""
+    now = clock()
+    with runtime.session() as session:
+        message = _oldest_unprocessed(session, conversation_id)
+        conversation = session.get(Conversation, conversation_id)
+        if message is None or conversation is None:
+            return None
+        service = services.get(runtime, session, conversation.tenant_id)
+        plan = service.decide(session, message, now)
+        message_id = message.id
     with runtime.session() as session:
         conversation = session.scalar(
             select(Conversation).where(Conversation.id == conversation_id).with_for_update()
         )
         if conversation is None:
             return None
-        message = _oldest_unprocessed(session, conversation_id)
-        if message is None:
-            return None
         claimed = session.execute(
             update(Message)
-            .where(Message.id == message.id, Message.processed.is_(False))
+            .where(Message.id == message_id, Message.processed.is_(False))
             .values(processed=True)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:
             return False
-        service = services.get(runtime, session, conversation.tenant_id)
+        message = session.get(Message, message_id)
+        assert message is not None
+        if service.fingerprint(session, conversation) != plan.fingerprint:
+            plan = service.decide(session, message, now)
         with _tagging_replies(session, message):
-            service.process_message(session, message, clock(), report=False)
+            service.apply_plan(session, message, plan, now, report=False)
         return True
 
 
