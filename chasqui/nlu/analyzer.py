@@ -13,13 +13,13 @@ from chasqui.nlu.normalize import normalize
 class Analysis:
     text: str  # as received
     normalized: str  # ``normalize(text)``
-    abstracted: str  # ``normalized`` with product mentions replaced by the placeholder token
+    abstracted: str  # ``normalized`` with product mentions (and categories) replaced by placeholder tokens
     entities: Entities
     prediction: Prediction
 
 
 def analyze(text: str, matcher: CatalogMatcher | None, model: IntentModel) -> Analysis:
-    """Normalize, extract the tenant's entities, abstract product mentions, classify.
+    """Normalize, extract the tenant's entities, abstract product and category mentions, classify.
 
     Total on any ``str`` (empty, emoji only, very long, binary garbage); ``matcher`` may be
     ``None`` for a tenant without a catalog.

@@ -5,20 +5,34 @@ module itself only knows ordinary Spanish (``lexicon``) and number words (``numb
 
 Matching works on normalized tokens folded by ``lexicon.stem`` (singular/plural, diminutives):
 - a product *form* is the content words of its name or of one alias ("torta de chocolate" ->
-  ``("torta", "chocolate")``);
+  ``("torta", "chocolate")``, "soporte para carro" -> ``("soporte", "carro")``), also with a model
+  number written the other way ("Redmi Note 12" / "note12", "Samsung A54" / "a 54");
 - a text span matches a form exactly (same words, any order) or partially (an in-order part of
   it that carries its head word: "la tres leches", "el pie", or a modifier after "de": "la de
-  chocolate");
-- typos are read with rapidfuzz, never for short or ordinary words ("que", "hay", "para");
+  chocolate"); connectors ("de", "para", "pal") and a possessive after them ("case para mi a54")
+  sit inside a span without counting;
+- typos are read with rapidfuzz, never for short or ordinary words ("que", "hay", "para"), and in
+  words of up to five letters only as a plausible slip (``typos``: "torat", not "paga" for "papa");
+  "ll" and "y" sound alike ("poyo", "rodiyo"); category names are read only through slips at any
+  length ("sabado" is not "Salados");
 - the longest, then exact, then best-scoring span wins; a head word shared by several products
   ("empanadas") yields all of them as candidates;
-- a span that is just a category name ("tortas") is a category, not a product;
+- a span that is just a category name ("tortas", "power banks" as the category writes it) is a
+  category, not a product;
+- a type word (a mention of several products, "funda", or a bare category word, "micas") followed
+  by model words ("para mi a54", "pal 14") is one mention of the products that are both;
+- a number right after a word the catalog numbers ("iphone 15", "note 12") names a model, never a
+  quantity; "<dish> con <side>" is one mention when the dish's unit or description says the side
+  comes with it ("medio pollo con papas y ensalada");
 - zones compete with products for the same words, so a zone is never read as a product (nor
   the other way round); words of zones and payment methods are never fuzzily read as products.
 - a mention that names only the head of products ("pie", "martillo", "empanada", or the category
   word "torta") followed by "de <words>" that no product with that head has ("pie de manzana",
   "martillo de bola", "clavos de 3 pulgadas") is an unknown variant: its ``qualifier`` holds those
-  words and its candidates are the products sharing the head ("no tenemos pie de manzana").
+  words and its candidates are the products sharing the head ("no tenemos pie de manzana"); so is
+  "para <words>" where the catalog tells its products apart by "para" ("cargador para motorola"),
+  a model number no product has ("case para iphone 12": qualifier "iphone 12") and one unknown
+  word at the end of a clause after a product head ("¿tienen pollo broaster?").
 Quantities ("2", "0", "dos", "una docena", "media docena", "un par", "x3") attach to the product
 right after them, across articles, "de", unit words ("3 cajas de alfajores") and size words.
 Catalog words are compared with "ñ" read as "n" ("martillo de una" finds "Martillo de uña"), but
@@ -46,19 +60,28 @@ from chasqui.nlu.lexicon import (
     FUNCTION_WORDS,
     GEO_GENERIC,
     NOT_A_VARIANT,
+    POSSESSIVES,
     SIZE_WORDS,
     UNIT_WORDS,
     ZONE_ABBREVIATIONS,
     stem,
 )
-from chasqui.nlu.normalize import PRODUCT_TOKEN, fold_enye, normalize
+from chasqui.nlu.normalize import CATEGORY_TOKEN, PRODUCT_TOKEN, fold_enye, normalize
 from chasqui.nlu.numbers import NUMBER_WORDS, Quantity, parse_quantities
+from chasqui.nlu.typos import plausible_typo
 
 _TOKEN_RE = re.compile(r"\S+")
 _CACHE_LIMIT = 50_000
 _MAX_GAP = 4  # words allowed between a quantity and its product ("3 cajas grandes de alfajores")
 _AFTER_QUANTITY_END = frozenset({"y", "e", "qmark", "exclam", "por", "mas", "nomas", "no", "porfa"})
 _MODIFIER_LEADS = frozenset({"de", "del"})
+# An unknown word right after a dish is a kind of it ("pollo broaster") only at the end of the
+# message or of a clause ("¿tienen pollo broaster?", "pollo broaster tienen?"), not when it is a verb
+# with a pronoun ("el pie, quitalo") or follows "¿qué <dish>...?" ("¿qué pollo recomiendas?").
+_INTERROGATIVES = frozenset({"que", "cual", "cuales", "cuanto", "cuanta", "cuantos", "cuantas"})
+_CLITIC_ENDINGS = ("alo", "ala", "alos", "alas", "ale", "ales", "amelo", "amela")
+_CLAUSE_END = frozenset({"", "qmark", "exclam", "y", "o", "u", "tienen", "tienes", "hay", "venden", "vendes",
+                         "tambien", "por", "porfa", "nomas", "no", "pues", "emo", "emo_pos", "emo_neg"})
 _MAX_QUALIFIER_WORDS = 3
 
 
@@ -134,15 +157,19 @@ class _Span:
     score: float
     content: tuple[str, ...] = ()  # the canonical (folded, stemmed) words matched
     qualifier: tuple[int, int] | None = None  # token range of an unknown variant's words
+    counted: bool = False  # starts with a number word ("un cuarto", "1 pollo")
 
-    def priority(self) -> tuple[int, int, float, int]:
-        return (self.size, int(self.exact), self.score, -self.i)
+    def priority(self) -> tuple[int, int, float, int, int]:
+        # on a tie, a span that does not start with a number word: "un cuarto de pollo" is one
+        # "cuarto de pollo", not "un cuarto" and "pollo"
+        return (self.size, int(self.exact), self.score, int(not self.counted), -self.i)
 
 
 class _FormIndex:
     """Forms of one kind of thing (products, zones, categories) and their vocabulary."""
 
-    def __init__(self, forms: Iterable[_Form], *, fuzzy_min_len: int, blocked: frozenset[str]) -> None:
+    def __init__(self, forms: Iterable[_Form], *, fuzzy_min_len: int, blocked: frozenset[str],
+                 strict_typos: bool = False) -> None:
         self.forms = tuple(dict.fromkeys(f for f in forms if f.key))
         self._bags = tuple(f.bag for f in self.forms)
         self.by_token: dict[str, set[int]] = {}
@@ -153,7 +180,13 @@ class _FormIndex:
         self.max_len = max((len(f.key) for f in self.forms), default=0)
         self.fuzzy_min_len = fuzzy_min_len
         self.blocked = blocked
+        self.strict_typos = strict_typos  # every fuzzy match must look like a slip, whatever its length
         self._cache: dict[str, tuple[str, float] | None] = {}
+        by_sound: dict[str, set[str]] = {}
+        for token in self.vocab:
+            if "ll" in token or "y" in token:
+                by_sound.setdefault(_yeismo(token), set()).add(token)
+        self._by_yeismo = {key: next(iter(found)) for key, found in by_sound.items() if len(found) == 1}
 
     def canon(self, word: str, stemmed: str) -> tuple[str, float] | None:
         """The vocabulary word this text word stands for, with a similarity in 0..1."""
@@ -169,11 +202,17 @@ class _FormIndex:
             return self._cache[stemmed]
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.clear()
-        max_edits = 1 if len(stemmed) <= 6 else 2
-        found = process.extractOne(stemmed, self.vocab, scorer=OSA.distance, score_cutoff=max_edits)
+        max_edits = 1 if len(stemmed) <= 6 or self.strict_typos else 2
+        found = process.extract(stemmed, self.vocab, scorer=OSA.distance, score_cutoff=max_edits, limit=8)
         result = None
-        if found is not None:
-            result = (found[0], 1.0 - found[1] / max(len(found[0]), len(stemmed)))
+        for candidate, distance, _index in sorted(found, key=lambda item: item[1]):
+            if plausible_typo(stemmed, candidate, any_length=self.strict_typos):  # "paga" is not "papa"
+                result = (candidate, 1.0 - distance / max(len(candidate), len(stemmed)))
+                break
+        if result is None and ("y" in stemmed or "ll" in stemmed):  # "rodiyo", "poyo": ll and y sound alike
+            candidate = self._by_yeismo.get(_yeismo(stemmed))
+            if candidate is not None and candidate != stemmed:
+                result = (candidate, 1.0 - 1.0 / max(len(candidate), len(stemmed)))
         self._cache[stemmed] = result
         return result
 
@@ -196,6 +235,16 @@ class _FormIndex:
         return out
 
 
+def _surface(text: str) -> tuple[str, ...]:
+    """The words of a name as written (normalized, without connectors): "Power banks" -> ("power", "banks")."""
+    words = fold_enye(normalize(text)).split()
+    return tuple(w for k, w in enumerate(words) if k == 0 or not _is_filler(words, k))
+
+
+def _yeismo(word: str) -> str:
+    return word.replace("ll", "y")
+
+
 def _is_subsequence(part: Sequence[str], whole: Sequence[str]) -> bool:
     it = iter(whole)
     return all(token in it for token in part)
@@ -209,6 +258,26 @@ def _is_slice(part: Sequence[str], whole: Sequence[str]) -> bool:
 def name_key(name: str) -> tuple[str, ...]:
     """Stemmed content words of a catalog name or alias ("ñ" read as "n")."""
     return tuple(stem(w) for w in fold_enye(normalize(name)).split() if w not in CONNECTORS)
+
+
+_GLUED_RE = re.compile(r"^([^\W\d_]+)(\d+)$")
+
+
+def form_keys(name: str) -> tuple[tuple[str, ...], ...]:
+    """``name_key`` of a name or alias, plus the same words with a model number written the other
+    way: "Redmi Note 12" also as "redmi note12", "Samsung A54" also as "samsung a 54" (customers
+    write both, and a number split off a model must not read as a quantity)."""
+    key = name_key(name)
+    keys = [key]
+    words = [w for w in fold_enye(normalize(name)).split() if w not in CONNECTORS]
+    for k, word in enumerate(words):
+        glued = _GLUED_RE.match(word)
+        if glued is not None:  # "a54" -> "a 54" (a connector letter is not written as a word)
+            letters = () if glued.group(1) in CONNECTORS else (stem(glued.group(1)),)
+            keys.append(key[:k] + letters + (glued.group(2),) + key[k + 1 :])
+        elif word.isdigit() and k > 0 and words[k - 1].isalpha():  # "note 12" -> "note12"
+            keys.append(key[: k - 1] + (words[k - 1] + word,) + key[k + 1 :])
+    return tuple(dict.fromkeys(k for k in keys if k))
 
 
 _UNIT_STEMS = frozenset(stem(w) for w in UNIT_WORDS)
@@ -232,16 +301,24 @@ class CatalogMatcher:
         self.categories = tuple(dict.fromkeys(c for c in names if c and c.strip()))
 
         self._category_keys = frozenset(tuple(sorted(name_key(c))) for c in self.categories)
+        self._category_surfaces = frozenset(_surface(c) for c in self.categories)
         zone_forms = list(self._zone_forms())
         zone_words = frozenset(t for f in zone_forms for t in f.key)
         self._payment_keys, self._family_code = _payment_index(self.payment_methods)
         payment_words = frozenset(self._payment_keys)
         product_forms = [
-            _Form(name_key(text), idx)
+            _Form(key, idx)
             for idx, product in enumerate(self.products)
             for text in (product.name, *product.aliases)
+            for key in form_keys(text)
         ]
         product_words = frozenset(t for f in product_forms for t in f.key)
+        self._form_surfaces = frozenset(_surface(text) for p in self.products for text in (p.name, *p.aliases))
+        # What a product's unit and description say comes with it ("medio pollo con papas y ensalada")
+        self._comes_with = tuple(
+            frozenset(stem(w) for w in fold_enye(normalize(f"{p.unit} {p.description}")).split())
+            for p in self.products
+        )
         self._product_forms = tuple(dict.fromkeys(f for f in product_forms if f.key))
         self._name_keys = tuple(name_key(product.name) for product in self.products)
         self._words_of: tuple[frozenset[str], ...] = tuple(
@@ -252,12 +329,37 @@ class CatalogMatcher:
         self._zone_index = _FormIndex(zone_forms, fuzzy_min_len=5, blocked=product_words | payment_words)
         self._category_index = _FormIndex(
             (_Form(name_key(c), idx) for idx, c in enumerate(self.categories)),
-            fuzzy_min_len=6, blocked=zone_words | payment_words,
+            fuzzy_min_len=6, blocked=zone_words | payment_words, strict_typos=True,
         )
+        # The first word of a unit ("rollo 10 m", "caja x 6") is a measure, unless the catalog names
+        # products with it ("pollo entero con papas" is how a pollería describes its "1 Pollo").
         unit_words = {words[0] for words in (fold_enye(normalize(p.unit)).split() for p in self.products)
                       if words}
-        self._unit_stems = _UNIT_STEMS | frozenset(stem(w) for w in unit_words if w.isalpha())
+        self._unit_stems = _UNIT_STEMS | frozenset(
+            stem(w) for w in unit_words if w.isalpha() and stem(w) not in product_words
+        )
         self._category_words = frozenset(t for key in self._category_keys for t in key)
+        # Head words the catalog tells apart by "para ..." ("Cargador para auto", "soporte para moto").
+        self._para_heads = frozenset(
+            stem(words[0]) for words in (fold_enye(normalize(text)).split()
+                                         for product in self.products for text in (product.name, *product.aliases))
+            if len(words) > 2 and words[1] == "para"
+        )
+        self._category_members = tuple(
+            tuple(idx for idx, p in enumerate(self.products) if fold_enye(normalize(p.category)) == key)
+            for key in (fold_enye(normalize(c)) for c in self.categories)
+        )
+        # Words the catalog follows with a model number ("iphone" 13, "note" 12, "band" 8), not with
+        # a measure ("cola" 500 ml): a number after them names a model, never a quantity.
+        self._model_words = frozenset(
+            f.key[k] for f in self._product_forms for k in range(1, len(f.key) - 1)
+            if f.key[k + 1].isdigit() and f.key[k] != "x" and f.key[k].isalpha()
+            and not (k + 2 < len(f.key) and self._is_measure(f.key[k + 2]))
+        )
+
+    def _is_measure(self, word: str) -> bool:
+        """A unit after a number in a name ("500 ml", "1 m", "20 w", "10000 mah", "1 gal")."""
+        return word.isalpha() and (len(word) <= 3 or stem(word) in self._unit_stems)
 
     @classmethod
     def from_snapshot(cls, snapshot: TenantSnapshot) -> CatalogMatcher:
@@ -281,11 +383,19 @@ class CatalogMatcher:
             self._spans("zone", self._zone_index, words, folded, stems)
             + self._spans("product", self._product_index, words, folded, stems)
         )
+        category_spans = self._select(self._spans("category", self._category_index, words, folded, stems))
+        spans = [span for span in spans if not any(  # "power banks": the category, not a part of "power bank 20000"
+            c.i <= span.i and span.j <= c.j and c.size > span.size and not span.exact for c in category_spans)]
+        spans = self._narrow_by_type(spans, category_spans, words, folded, stems)
         spans = self._mark_unknown_variants(spans, words, folded, stems)
+        spans = self._absorb_what_comes_with(spans, words)
         taken = [False] * len(words)
         for span in spans:
             for k in range(span.i, span.j):
                 taken[k] = True
+            if span.kind == "product" and span.j < len(words) and words[span.j].isdigit() \
+                    and span.content and span.content[-1] in self._model_words:
+                taken[span.j] = True  # "funda para iphone 15": a model the catalog lacks, not 15 fundas
         product_spans = [s for s in spans if s.kind == "product"]
         quantities = parse_quantities(words, taken)
         attached = self._attach_quantities(product_spans, quantities, words, taken)
@@ -308,16 +418,30 @@ class CatalogMatcher:
                              if not q.article or id(q) in used or self._counts_units(q, folded)),
             payment_methods=self._payments(folded),
             zones=tuple(dict.fromkeys(self.zones[s.owners[0]].name for s in spans if s.kind == "zone")),
-            categories=self._categories(words, folded, stems),
+            categories=tuple(dict.fromkeys(self.categories[s.owners[0]] for s in category_spans)),
         )
 
     def abstract(self, normalized_text: str, entities: Entities) -> str:
-        """``normalized_text`` with every product mention replaced by the training placeholder token."""
+        """``normalized_text`` with every product mention replaced by the training placeholder token,
+        and every category named outside them ("¿qué audífonos tienen?") by the category token: the
+        classifier reads what is asked, not a business's own words it never saw in training."""
+        places = [(m.start, m.end, PRODUCT_TOKEN) for m in entities.products
+                  if 0 <= m.start < m.end <= len(normalized_text)]
+        if entities.categories:
+            places += [(start, end, CATEGORY_TOKEN) for start, end in self._category_places(normalized_text)
+                       if not any(s < end and start < e for s, e, _ in places)]
         text = normalized_text
-        for mention in sorted(entities.products, key=lambda m: m.start, reverse=True):
-            if 0 <= mention.start < mention.end <= len(text):
-                text = text[: mention.start] + PRODUCT_TOKEN + text[mention.end :]
+        for start, end, token in sorted(places, reverse=True):
+            text = text[:start] + token + text[end:]
         return text
+
+    def _category_places(self, normalized: str) -> list[tuple[int, int]]:
+        matches = list(_TOKEN_RE.finditer(normalized))
+        words = [m.group() for m in matches]
+        folded = [fold_enye(w) for w in words]
+        stems = [stem(w) for w in folded]
+        spans = self._select(self._spans("category", self._category_index, words, folded, stems))
+        return [(matches[s.i].start(), matches[s.j - 1].end()) for s in spans]
 
     # -- forms ----------------------------------------------------------------------------------
 
@@ -348,9 +472,9 @@ class CatalogMatcher:
             content: list[str] = []
             sims: list[float] = []
             for j in range(i, min(n, i + limit)):
+                if j > i and _is_filler(words, j):
+                    continue
                 if canon[j] is None:
-                    if words[j] in CONNECTORS:
-                        continue
                     break
                 content.append(canon[j][0])
                 sims.append(canon[j][1])
@@ -363,18 +487,23 @@ class CatalogMatcher:
                   content: list[str], sims: list[float]) -> _Span | None:
         starts_with_number = words[i] in NUMBER_WORDS
         previous = words[i - 1] if i > 0 else ""
+        span_words = [words[k] for k in range(i, j) if k == i or not _is_filler(words, k)]
+        span_surface = tuple(fold_enye(w) for w in span_words)
         sim = sum(sims) / len(sims)
         best: dict[int, tuple[bool, float]] = {}
         for form, exact, coverage in index.match(content):
             if not exact:
-                if kind == "product" and not self._valid_product_part(content, words[i:j], form, previous):
+                if kind == "product" and not self._valid_product_part(content, span_words, form, previous):
                     continue
-                if kind != "product" and not _has_distinctive(words[i:j], GEO_GENERIC):
+                if kind != "product" and not _has_distinctive(span_words, GEO_GENERIC):
                     continue
                 if starts_with_number and not _is_slice(content, form.key):
                     continue
             elif len(content) == 1 and (starts_with_number or words[i] in FUNCTION_WORDS):
                 continue  # "tres" alone is a number; a product called "Té" is not every "te"
+            elif kind == "product" and span_surface in self._category_surfaces \
+                    and span_surface not in self._form_surfaces:
+                continue  # "power banks" as the category writes it, not the alias "power bank"
             score = 100.0 * sim if exact else 100.0 * sim * (0.6 + 0.3 * coverage)
             previous_best = best.get(form.owner)
             if previous_best is None or (exact, score) > previous_best:
@@ -383,14 +512,15 @@ class CatalogMatcher:
             return None
         owners = sorted(best, key=lambda o: (not best[o][0], -best[o][1], o))
         top_exact, top_score = best[owners[0]]
-        return _Span(kind, i, j, tuple(owners), top_exact, len(content), top_score, tuple(content))
+        return _Span(kind, i, j, tuple(owners), top_exact, len(content), top_score, tuple(content),
+                     counted=starts_with_number or words[i].isdigit())
 
     def _valid_product_part(self, content: list[str], span_words: list[str], form: _Form,
                             previous: str) -> bool:
         if tuple(sorted(content)) in self._category_keys:
             return False  # "tortas" is the category, not one product
         if not any(_distinctive_product_word(w, c, self._unit_stems)
-                   for w, c in zip([w for w in span_words if w not in CONNECTORS], content, strict=True)):
+                   for w, c in zip(span_words, content, strict=True)):
             return False
         if content[0] == form.key[0]:
             return True
@@ -408,6 +538,87 @@ class CatalogMatcher:
             chosen.append(span)
             used.update(range(span.i, span.j))
         return sorted(chosen, key=lambda s: s.i)
+
+    # -- a type word narrowed by the words after it ("case para mi a54") -------------------------
+
+    def _narrow_by_type(self, spans: list[_Span], category_spans: list[_Span], words: list[str],
+                        folded: list[str], stems: list[str]) -> list[_Span]:
+        """Join a type word and the model words right after it into one mention of the products that
+        are both ("funda para a54": the A54's case, not every case nor every A54 product).
+
+        The type word is a mention that names several products ("funda") or a bare category word
+        ("micas"); the model words follow it across connectors ("para", "de", "pal", "para mi") and
+        are words of those products' names or aliases, even of different ones ("mica pal 14").
+        """
+        owner = {k: span for span in spans for k in range(span.i, span.j)}
+        anchors = [(span.i, span.j, span.owners) for span in spans
+                   if span.kind == "product" and len(span.owners) > 1 and span.qualifier is None]
+        anchors += [(span.i, span.j, self._category_members[span.owners[0]]) for span in category_spans
+                    if not any(k in owner for k in range(span.i, span.j))]
+        merged: list[_Span] = []
+        for i, j, members in sorted(anchors):
+            if merged and i < merged[-1].j:
+                continue
+            found = self._narrowed(i, j, members, spans, words, folded, stems)
+            if found is not None:
+                merged.append(found)
+        if not merged:
+            return spans
+        kept = [span for span in spans if not any(m.i <= span.i and span.j <= m.j for m in merged)]
+        return sorted(kept + merged, key=lambda span: span.i)
+
+    def _narrowed(self, i: int, j: int, members: Sequence[int], spans: list[_Span], words: list[str],
+                  folded: list[str], stems: list[str]) -> _Span | None:
+        n = len(words)
+        run: list[tuple[int, str]] = []
+        k = j
+        while k < n and len(run) < _MAX_QUALIFIER_WORDS and k - j <= 2 * _MAX_QUALIFIER_WORDS:
+            if _is_filler(words, k):
+                k += 1
+                continue
+            found = self._product_index.canon(folded[k], stems[k])
+            if found is None or words[k] in FUNCTION_WORDS or words[k] in NUMBER_WORDS:
+                break
+            run.append((k, found[0]))
+            k += 1
+        for size in range(len(run), 0, -1):
+            needed = {canonical for _, canonical in run[:size]}
+            end = run[size - 1][0] + 1
+            owners = tuple(o for o in members if needed <= self._words_of[o])
+            if not owners or len(owners) == len(members):
+                continue
+            if any(span.i < end < span.j or (span.i < i < span.j) or (span.kind != "product" and span.i < end
+                                                                       and span.j > i) for span in spans):
+                continue  # would cut another mention in two, or swallow a zone
+            inside = [span for span in spans if i <= span.i and span.j <= end and span.kind == "product"]
+            ranked = [o for span in inside for o in span.owners if o in owners]
+            owners = tuple(dict.fromkeys([*ranked, *owners]))
+            content = self._content_of(i, j, folded, stems) + tuple(c for _, c in run[:size])
+            return _Span("product", i, end, owners, False, len(content), 90.0, content)
+        return None
+
+    def _content_of(self, i: int, j: int, folded: list[str], stems: list[str]) -> tuple[str, ...]:
+        words = [(folded[k], stems[k]) for k in range(i, j)]
+        found = [self._product_index.canon(f, s) or self._category_index.canon(f, s) for f, s in words]
+        return tuple(c[0] for c in found if c is not None)
+
+    def _absorb_what_comes_with(self, spans: list[_Span], words: list[str]) -> list[_Span]:
+        """"medio pollo con papas" is one dish when the product's unit or description says it comes
+        with papas ("medio pollo con papas y ensalada"): the papas are no second item. "con una
+        porción de papas" (a quantity) still is."""
+        out: list[_Span] = []
+        for span in spans:
+            previous = out[-1] if out else None
+            if previous is not None and previous.kind == "product" and span.kind == "product" \
+                    and previous.qualifier is None and span.qualifier is None \
+                    and words[previous.j : span.i] in (["con"], ["con", "el"], ["con", "la"], ["con", "los"],
+                                                       ["con", "las"]) \
+                    and all(set(span.content) <= self._comes_with[o] for o in previous.owners):
+                out[-1] = _Span("product", previous.i, span.j, previous.owners, previous.exact, previous.size,
+                                previous.score, previous.content)
+                continue
+            out.append(span)
+        return out
 
     # -- unknown variants ("pie de manzana") ----------------------------------------------------
 
@@ -432,7 +643,8 @@ class CatalogMatcher:
             head = span if span is not None and span.kind == "product" else None
             if span is None:
                 head = self._bare_head(k, words, folded, stems)
-            marked = self._with_qualifier(head, owner, words, folded) if head is not None else None
+            marked = self._with_qualifier(head, owner, words, folded, bare=span is None) \
+                if head is not None else None
             if marked is not None:
                 out.append(marked)
                 absorbed.update(id(owner[t]) for t in range(marked.i, marked.j) if t in owner)
@@ -469,14 +681,14 @@ class CatalogMatcher:
         ))
 
     def _with_qualifier(self, head: _Span, owner: dict[int, _Span], words: list[str],
-                        folded: list[str]) -> _Span | None:
+                        folded: list[str], *, bare: bool = False) -> _Span | None:
         content = head.content
         if not content or any(self._name_keys[o] == content for o in head.owners):
             return None  # a product's whole name ("Pie" when the catalog sells one called so)
         sharing = self._head_owners(content)
         if not sharing:
             return None
-        qualifier = self._qualifier_range(head, owner, words, folded)
+        qualifier = self._qualifier_range(head, owner, words, folded, bare=bare)
         if qualifier is None:
             return None
         start, end = qualifier
@@ -486,16 +698,30 @@ class CatalogMatcher:
         return _Span("product", head.i, end, candidates, False, head.size, head.score, content, qualifier)
 
     def _qualifier_range(self, head: _Span, owner: dict[int, _Span], words: list[str],
-                         folded: list[str]) -> tuple[int, int] | None:
-        """Token range of the "de <words>" right after ``head`` ("de manzana", "de 3 pulgadas").
+                         folded: list[str], *, bare: bool = False) -> tuple[int, int] | None:
+        """Token range of the words that qualify ``head``: "de <words>" ("de manzana", "de 3
+        pulgadas"); "para <words>" where the catalog itself tells these products apart so ("cargador
+        para motorola" next to "Cargador para auto"); a model number after a word the catalog numbers
+        ("case pa iphone 12": the range is "iphone 12"); or one unknown word right after a product
+        head that names no product in full ("pollo broaster"; not after a bare category word: "hacen
+        tortas personalizadas?" asks about a service).
 
         "del"/"de la ..." point at a thing, not a kind ("la torta de la vitrina"): never a variant.
         """
         n = len(words)
         k = head.j
-        if k >= n or words[k] != "de":
+        if k >= n:
             return None
-        k += 1
+        if words[k].isdigit() and head.content and head.content[-1] in self._model_words:
+            return (head.j - 1, k + 1) if owner.get(k) is None else None
+        if words[k] == "para" and head.content and head.content[0] in self._para_heads:
+            k += 1
+            while k < n and k - head.j <= 2 and (words[k] in ARTICLES or words[k] in POSSESSIVES):
+                k += 1  # "para el", "para mi"
+        elif words[k] != "de":
+            return None if bare else self._adjective_range(head, owner, words, folded)
+        else:
+            k += 1
         start = k
         while k < n and k - start < _MAX_QUALIFIER_WORDS:
             other = owner.get(k)
@@ -510,6 +736,23 @@ class CatalogMatcher:
                 break
             k += 1
         return (start, k) if k > start else None
+
+    def _adjective_range(self, head: _Span, owner: dict[int, _Span], words: list[str],
+                         folded: list[str]) -> tuple[int, int] | None:
+        """One unknown word right after a head that names no product in full ("pollo broaster",
+        "torta helada"), at the end of the clause. A word after a product named in full only
+        describes it ("una inka helada")."""
+        k = head.j
+        if head.exact or owner.get(k) is not None or not _qualifier_word(words[k]) or len(words[k]) < 4 \
+                or words[k].endswith(_CLITIC_ENDINGS):  # "ya no quiero el pie, quitalo"
+            return None
+        before = [w for w in words[max(0, head.i - 2) : head.i] if w not in ARTICLES]
+        if before and before[-1] in _INTERROGATIVES:  # "¿qué pollo recomiendas?": a verb follows
+            return None
+        if stem(folded[k]) in self._unit_stems or self._product_index.canon(folded[k], stem(folded[k])):
+            return None
+        after = words[k + 1] if k + 1 < len(words) else ""
+        return (k, k + 1) if after in _CLAUSE_END else None
 
     def _contradicts(self, owner: int, words: list[str], folded: list[str]) -> bool:
         """True when ``words`` name a kind that product ``owner`` is not (by its name and aliases)."""
@@ -585,10 +828,6 @@ class CatalogMatcher:
                 found.append(code)
         return tuple(dict.fromkeys(found))
 
-    def _categories(self, words: list[str], folded: list[str], stems: list[str]) -> tuple[str, ...]:
-        spans = self._select(self._spans("category", self._category_index, words, folded, stems))
-        return tuple(dict.fromkeys(self.categories[s.owners[0]] for s in spans))
-
 
 def _payment_index(methods: Sequence[PaymentMethod]) -> tuple[dict[str, str], dict[str, str]]:
     """(word of a method's code/name -> code, payment family -> code of the tenant method in it)."""
@@ -612,6 +851,12 @@ def _family_of(word: str) -> str | None:
         if pattern.match(word):
             return family
     return None
+
+
+def _is_filler(words: Sequence[str], k: int) -> bool:
+    """A word inside a mention that is not part of the name: a connector ("de", "para"), or a
+    possessive after one ("case para mi a54")."""
+    return words[k] in CONNECTORS or (words[k] in POSSESSIVES and k > 0 and words[k - 1] in CONNECTORS)
 
 
 def _distinctive_product_word(word: str, canonical: str, unit_stems: frozenset[str]) -> bool:

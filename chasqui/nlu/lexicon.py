@@ -14,8 +14,13 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-CONNECTORS = frozenset({"de", "del", "a", "al", "la", "el", "los", "las", "con", "en", "e"})
-"""Words that may sit inside a multi-word name ("torta de chocolate", "suspiro a la limena")."""
+CONNECTORS = frozenset({"de", "del", "a", "al", "la", "el", "los", "las", "con", "en", "e", "para"})
+"""Words that may sit inside a multi-word name ("torta de chocolate", "suspiro a la limena",
+"soporte para carro"): never a content word of a name, so "cable para iphone" is "cable iphone"
+(customers write "pa", "pal", which ``normalize`` reads as "para", "para el")."""
+
+POSSESSIVES = frozenset({"mi", "mis", "tu", "tus", "su", "sus"})
+"""Words that may follow a connector inside a mention ("case para mi a54", "funda de mi iphone")."""
 
 ARTICLES = frozenset({"el", "la", "los", "las", "lo", "esa", "ese", "esos", "esas", "esta", "este", "estos",
                       "estas", "mi", "mis", "tu", "tus", "su", "sus"})
@@ -68,15 +73,16 @@ frasco sobre saco bolsita cajita vasito ciento millar
 SIZE_WORDS = _words("""
 grande grandes chico chica chicos chicas pequeno pequena pequenos pequenas mediano mediana medianos
 medianas familiar familiares personal personales entero entera enteros enteras mas extra
-pequeño pequeña pequeños pequeñas
+pequeño pequeña pequeños pequeñas chiquito chiquita chiquitos chiquitas grandecito grandecita grandote grandota
 """)
 
 NOT_A_VARIANT = _words("""
 cumpleanos cumpleaños aniversario matrimonio boda bautizo bautismo regalo navidad fiesta fiestas evento
 reunion oficina trabajo colegio siempre verdad antes despues ahorita rapido rapidito urgente
+helada heladas heladita heladitas heladito heladitos tibio tibia calientito calientita fresquito fresquita
 """)
-"""Words that say what a product is for or when, not which kind ("una torta de cumpleaños"): never
-read as an unknown variant of a product."""
+"""Words that say what a product is for, when or how it is served, not which kind ("una torta de
+cumpleaños", "una cerveza helada"): never read as an unknown variant of a product."""
 
 GEO_GENERIC = _words("""
 san santa santo villa cercado lima distrito zona norte sur este oeste centro alto alta bajo baja nuevo

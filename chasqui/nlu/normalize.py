@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import emoji
 
+from chasqui.nlu.lexicon import COMMON_WORDS, FUNCTION_WORDS
+
 MAX_INPUT_CHARS = 1000
 """Longer texts are cut to this many characters before anything else (WhatsApp chat lines are short)."""
 MAX_OUTPUT_CHARS = 2000
@@ -23,11 +25,17 @@ MAX_REPEATS = 3
 
 PRODUCT_TOKEN = "zprod"
 """Token that stands for a product mention (``<prod>`` in training data, ``abstract()`` at run time)."""
+CATEGORY_TOKEN = "zcat"
+"""Token that stands for a catalog category named outside any product mention ("¿qué audífonos
+tienen?"; ``<cat>`` in training data, ``abstract()`` at run time). Not ``zprod``: a category asks
+about a kind of thing ("tienen lista de pinturas?" is the catalog), and the seed data writes
+category words as words."""
 QMARK_TOKEN = "qmark"
 EXCLAM_TOKEN = "exclam"
 EMO_POS, EMO_NEG, EMO_OTHER = "emo_pos", "emo_neg", "emo"
 
 _PLACEHOLDER_RE = re.compile(r"<\s*prod\s*>", re.IGNORECASE)
+_CATEGORY_PLACEHOLDER_RE = re.compile(r"<\s*cat\s*>", re.IGNORECASE)
 
 # Emoji sentiment: an explicit map for the frequent ones, then keywords of the emoji's English name.
 _POS_EMOJI = set("😀😃😄😁😆😊🙂😉😍🥰😘😗😙😚☺🤗👍👌🙏👏🙌💪🎉🎊✨⭐🌟💯✅😋😎🤩🥳😇")
@@ -48,11 +56,21 @@ _QMARK_RE = re.compile(r"\?+")
 _EXCLAM_RE = re.compile(r"!+")
 # Keep word characters; keep "." "," ":" only between digits ("7.50", "10:30", "1,000").
 _DROP_RE = re.compile(r"(?:(?<!\d)[.,:]|[.,:](?!\d)|[^\w\s.,:])+")
-_DIGIT_LETTER_RE = re.compile(r"(?<=\d)(?=[^\W\d_])(?!x\d)|(?<=[^\W\d_])(?<!\dx)(?=\d)")
+# Digits glued to letters: "2tortas" -> "2 tortas", "5pm" -> "5 pm"; "2x1" (a promotion) stays.
+_DIGIT_LETTER_RE = re.compile(r"(?<=\d)(?=[^\W\d_])(?!x\d)")
+# Letters glued to digits stay one token when they name a model ("a54", "s23", "note12", "t800");
+# only a multiplier ("x3") or an ordinary word ("quiero2") is cut off its number.
+_LETTER_DIGIT_RE = re.compile(r"(?<![^\W_])([^\W\d_]+)(?=\d)")
 _PROMO_XY_RE = re.compile(r"\b(\d+)x(\d+)\b")
+# Fractions people write for portions ("1/2 pollo", "1/4 de pollo"): read as the words they say,
+# in customer texts and catalog names alike, so "1/2" is never the quantities 1 and 2.
+_FRACTION_RE = re.compile(r"(?<![\d/])([13])\s*/\s*([248])(?![\d/])")
+_FRACTION_WORDS = {("1", "2"): " medio ", ("1", "4"): " cuarto ", ("3", "4"): " tres cuartos ",
+                   ("1", "8"): " octavo "}
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
 _MAYBE_EMOJI_RE = re.compile("[\u2000-\U0010ffff]")
 URL_TOKEN = "url"
+_ORDINARY_WORDS = COMMON_WORDS | FUNCTION_WORDS
 _LAUGH_RE = re.compile(r"^(?:j+[aeiou]+){2,}j*$|^(?:h+a+){2,}h*$|^(?:a*j+a+)+j*$")
 _TRIPLE_RE = re.compile(r"([^\W\dlrc])\1{2,}")
 _TRIPLE_KEEP2_RE = re.compile(r"([lrc])\1{2,}")
@@ -111,6 +129,7 @@ def _normalize(text: str) -> str:
     if not text:
         return ""
     text = _PLACEHOLDER_RE.sub(f" {PRODUCT_TOKEN} ", text)
+    text = _CATEGORY_PLACEHOLDER_RE.sub(f" {CATEGORY_TOKEN} ", text)
     if not text.isascii():
         text = text.encode("utf-8", "ignore").decode("utf-8")  # drops lone surrogates
         text = unicodedata.normalize("NFC", text)
@@ -121,10 +140,12 @@ def _normalize(text: str) -> str:
     text = _URL_RE.sub(f" {URL_TOKEN} ", text)
     text = _EMOTICON_RE.sub(_emoticon_token, text)
     text = _PROMO_XY_RE.sub(r" \1x\2 ", text)
+    text = _FRACTION_RE.sub(lambda m: _FRACTION_WORDS.get((m.group(1), m.group(2)), m.group(0)), text)
     text = _QMARK_RE.sub(f" {QMARK_TOKEN} ", text)
     text = _EXCLAM_RE.sub(f" {EXCLAM_TOKEN} ", text)
     text = _DROP_RE.sub(" ", text)
     text = _DIGIT_LETTER_RE.sub(" ", text)
+    text = _LETTER_DIGIT_RE.sub(_split_letters_digits, text)
     tokens: list[str] = []
     for raw in text.split():
         tokens.extend(_fix_token(raw))
@@ -133,6 +154,13 @@ def _normalize(text: str) -> str:
         out = out[: out.rfind(" ", 0, MAX_OUTPUT_CHARS + 1)].rstrip() if " " in out[:MAX_OUTPUT_CHARS] \
             else out[:MAX_OUTPUT_CHARS]
     return out
+
+
+def _split_letters_digits(match: re.Match[str]) -> str:
+    letters = match.group(1)
+    if letters == "x" or (len(letters) >= 3 and letters in _ORDINARY_WORDS):
+        return letters + " "
+    return letters
 
 
 def _limit_repeats(tokens: list[str]) -> list[str]:

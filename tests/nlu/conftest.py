@@ -65,6 +65,77 @@ def hardware_matcher() -> CatalogMatcher:
     return CatalogMatcher(products, methods, zones)
 
 
+def _rows(rows: list[tuple[str, str, str, str, tuple[str, ...]]]) -> list[Product]:
+    """(sku, name, category, unit, aliases) rows as products in stock."""
+    return [Product(sku=sku, name=name, category=category, price=Decimal("10"), stock=10, unit=unit,
+                    aliases=aliases) for sku, name, category, unit, aliases in rows]
+
+
+def polleria_matcher() -> CatalogMatcher:
+    """A pollería like the outside testers' one: portions written as fractions, short alias words
+    ("papa", "san luis", "mega") one letter away from ordinary verbs and nouns."""
+    products = _rows([
+        ("POL-ENT", "1 Pollo a la brasa", "Pollos a la brasa", "pollo entero con papas familiares y ensalada",
+         ("pollo entero", "un pollo", "1 pollo", "pollo a la brasa entero", "pollo a la brasa")),
+        ("POL-MED", "1/2 Pollo a la brasa", "Pollos a la brasa", "medio pollo con papas y ensalada",
+         ("medio pollo", "1/2 pollo", "mitad de pollo", "medio")),
+        ("POL-CUA", "1/4 de Pollo a la brasa", "Pollos a la brasa", "cuarto de pollo con papas y ensalada",
+         ("un cuarto", "cuarto de pollo", "1/4 pollo", "1/4 de pollo", "cuarto", "cuartos")),
+        ("POL-OCT", "1/8 de Pollo a la brasa", "Pollos a la brasa", "octavo de pollo con papas",
+         ("un octavo", "octavo de pollo", "1/8 pollo", "octavo")),
+        ("CMB-FAM", "Combo Familiar", "Combos familiares", "combo para 4", ("combo familiar", "combo para 4")),
+        ("CMB-MEG", "Combo Mega Leñador", "Combos familiares", "combo para 6", ("combo mega", "mega combo")),
+        ("PAR-PER", "Parrilla personal", "Parrillas", "plato para 1", ("parrilla para uno", "parrillita")),
+        ("PAR-FAM", "Parrilla familiar", "Parrillas", "fuente para 4", ("parrilla para 4", "parrilla grande")),
+        ("GUA-PAP", "Porción de papas fritas", "Guarniciones", "porción", ("papas", "papitas", "papa frita")),
+        ("GUA-CHA", "Porción de arroz chaufa", "Guarniciones", "porción", ("chaufa", "arroz chaufa")),
+        ("BEB-INK", "Inca Kola 1.5 L", "Bebidas", "botella 1.5 L", ("inka", "inca kola", "inca", "gaseosa")),
+        ("BEB-COC", "Coca Cola 500 ml", "Bebidas", "botella 500 ml", ("coca", "coca cola")),
+        ("BEB-CHI", "Chicha morada (jarra 1 L)", "Bebidas", "jarra 1 L", ("chicha", "chicha morada")),
+        ("BEB-AGU", "Agua San Luis 625 ml", "Bebidas", "botella", ("agua", "agua sin gas", "san luis")),
+        ("POS-HEL", "Helado de lúcuma", "Postres", "copa", ("helado",)),
+    ])
+    zones = [DeliveryZone("Surquillo", Decimal("4")), DeliveryZone("San Borja", Decimal("7"))]
+    return CatalogMatcher(products, [PaymentMethod("yape", "Yape")], zones)
+
+
+def phone_shop_matcher() -> CatalogMatcher:
+    """A phone-accessories shop: one product per phone model ("Case Samsung A54"), categories named
+    like the type words ("Cases", "Micas"), and names and aliases with "para"."""
+    products = _rows([
+        ("CAR-IPH", "Cargador iPhone 20W USB-C", "Cargadores", "unidad", ("cargador iphone", "cargador de 20w")),
+        ("CAR-SAM", "Cargador Samsung 25W", "Cargadores", "unidad", ("cargador samsung", "cargador 25w")),
+        ("CAR-AUTO", "Cargador para auto doble USB", "Cargadores", "unidad", ("cargador para carro",)),
+        ("CAB-LIG", "Cable Lightning 1 m", "Cables", "unidad", ("cable iphone", "cable para iphone")),
+        ("CAB-USBC", "Cable USB-C 1 m", "Cables", "unidad", ("cable tipo c",)),
+        ("CASE-IP13", "Case iPhone 13 silicona", "Cases", "unidad", ("case iphone 13", "funda iphone 13")),
+        ("CASE-IP14", "Case iPhone 14 silicona", "Cases", "unidad", ("case iphone 14", "funda iphone 14")),
+        ("CASE-IP15", "Case iPhone 15 MagSafe", "Cases", "unidad", ("case iphone 15", "funda iphone 15")),
+        ("CASE-A54", "Case Samsung A54 antigolpe", "Cases", "unidad", ("case a54", "funda a54")),
+        ("CASE-RN12", "Case Redmi Note 12", "Cases", "unidad", ("case redmi note 12", "funda redmi")),
+        ("MICA-IP13", "Mica de vidrio templado iPhone 13/14", "Micas", "unidad", ("mica iphone 13", "mica iphone 14")),
+        ("MICA-A54", "Mica templada Samsung A54", "Micas", "unidad", ("mica a54", "mica samsung a54")),
+        ("MICA-RN12", "Mica templada Redmi Note 12", "Micas", "unidad", ("mica redmi note 12",)),
+        ("AUD-TWS", "Audífonos inalámbricos tipo AirPods", "Audífonos", "unidad", ("airpods",)),
+        ("PB-10K", "Power bank 10000 mAh", "Power banks", "unidad", ("power bank", "power bank 10000")),
+        ("PB-20K", "Power bank 20000 mAh", "Power banks", "unidad", ("power bank 20000",)),
+        ("SOP-AUTO", "Soporte magnético para auto", "Soportes", "unidad", ("soporte para carro", "holder")),
+        ("SOP-MOTO", "Soporte para moto y bici", "Soportes", "unidad", ("soporte para moto",)),
+        ("SW-BAND8", "Xiaomi Smart Band 8", "Smartwatch", "unidad", ("mi band", "band 8")),
+    ])
+    return CatalogMatcher(products, [PaymentMethod("yape", "Yape")], [DeliveryZone("Lince", Decimal("6"))])
+
+
+@pytest.fixture(scope="session")
+def polleria() -> CatalogMatcher:
+    return polleria_matcher()
+
+
+@pytest.fixture(scope="session")
+def phone_shop() -> CatalogMatcher:
+    return phone_shop_matcher()
+
+
 @pytest.fixture(scope="session")
 def demo() -> CatalogMatcher:
     return demo_matcher()

@@ -242,7 +242,7 @@ def test_an_unknown_variant_names_its_words_and_the_products_sharing_the_head(
     ("pie de limo", "PIE-LIM"),  # typo of the real name
     ("torta de chocolat", "TOR-CHOC"),
     ("una torta de chocolate para 20 personas", "TOR-CHOC"),  # "para 20 personas" is no variant
-    ("empanada de poyo", "EMP-CAR"),  # sounds like "pollo": no unknown variant (still both candidates)
+    ("empanada de poyo", "EMP-POL"),  # "ll" and "y" sound alike: "pollo", no unknown variant
     ("quiero un pie para mañana", "PIE-LIM"),
     ("dame el pie de la vitrina", "PIE-LIM"),  # a thing pointed at, not a kind of pie
     ("el pie del otro dia", "PIE-LIM"),

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from chasqui.nlu.normalize import MAX_OUTPUT_CHARS, PRODUCT_TOKEN, fold_enye, normalize
+from chasqui.nlu.normalize import CATEGORY_TOKEN, MAX_OUTPUT_CHARS, PRODUCT_TOKEN, fold_enye, normalize
 from chasqui.nlu.training import load_training_data
 
 
@@ -70,8 +70,50 @@ def test_numbers_prices_and_times_stay_digits() -> None:
     assert normalize("promo 2x1") == "promo 2x1"
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1/2 pollo a la brasa", "medio pollo a la brasa"),
+    ("1/4 de pollo y una agua", "cuarto de pollo y una agua"),
+    ("3/4 de galón", "tres cuartos de galon"),
+    ("1/8 de pollo", "octavo de pollo"),
+    ("llave de paso de 1/2", "llave de paso de medio"),
+    ("2 de 1/4", "2 de cuarto"),
+    ("el 13/14", "el 13 14"),  # not a portion: both numbers stay
+    ("2/3", "2 3"),
+    ("1/16 de galón", "1 16 de galon"),
+])
+def test_portion_fractions_are_read_as_the_words_people_say(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_fractions_in_catalog_names_meet_the_customer_words() -> None:
+    assert normalize("1/2 Pollo a la brasa") == normalize("medio pollo a la brasa")
+    assert normalize("1/4 de Pollo a la brasa") == normalize("cuarto de pollo a la brasa")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("mica pal a54", "mica para el a54"),  # a model stays one token, never "a 54"
+    ("samsung s23 ultra", "samsung s23 ultra"),
+    ("redmi note12", "redmi note12"),
+    ("reloj T800", "reloj t800"),
+    ("cable v8", "cable v8"),
+    ("quiero 2tortas", "quiero 2 tortas"),  # digits before letters are still cut
+    ("cargador de 20w", "cargador de 20 w"),
+    ("a las 5pm", "a las 5 pm"),
+    ("chicha x3", "chicha x 3"),  # the multiplier is still cut off its number
+    ("x2", "x 2"),
+    ("promo 3x2", "promo 3x2"),
+    ("quiero2", "quiero 2"),  # an ordinary word glued to its number is cut
+    ("dame2 porfa", "dame 2 por favor"),
+    ("salu2", "saludos"),
+])
+def test_letters_glued_to_digits_stay_a_model_unless_multiplier_or_ordinary_word(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+    assert normalize(expected) == expected
+
+
 def test_training_placeholder_and_urls() -> None:
     assert normalize("dame 2 <prod> y una <PROD>") == f"dame 2 {PRODUCT_TOKEN} y una {PRODUCT_TOKEN}"
+    assert normalize("qué <cat> tienen?") == f"que {CATEGORY_TOKEN} tienen qmark"
     assert normalize("gana plata en http://spam.example/x?y=1 ya") == "gana plata en url ya"
 
 
