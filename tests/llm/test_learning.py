@@ -17,7 +17,7 @@ from chasqui.runtime import Runtime
 WRONG = {
     "taba viendo sus tortas en insta": "consultar_catalogo",
     "vi su publicacion en facebook, que tienen": "consultar_catalogo",
-    "vi sus postres en tiktok": "consultar_catalogo",
+    "me salio su video en tiktok": "consultar_catalogo",
     "encargame la tres leches": "agregar_producto",
     "cuanto me toca pagar": "ver_carrito",
     "ya fue todo, bota eso": "vaciar_carrito",
