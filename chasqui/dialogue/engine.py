@@ -38,7 +38,7 @@ from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention
 from chasqui.nlu.lexicon import COMMON_WORDS
-from chasqui.nlu.normalize import PRODUCT_TOKEN
+from chasqui.nlu.normalize import CATEGORY_TOKEN, PRODUCT_TOKEN
 
 if TYPE_CHECKING:
     from chasqui.llm.teacher import Teacher
@@ -60,6 +60,8 @@ DESTRUCTIVE_FLOOR = 0.45
 MAX_LISTED = 8
 MAX_PHOTOS = 3  # product photos in one turn
 MAX_MESSAGE_CHARS = 320
+# Past-tense payment verbs ("yapee", "pague", "transferi", "deposite", "plinee"): a payment made.
+_PAID_VERB = re.compile(r"\b(?:yap\w*e|plin\w*e|pague|transferi|deposite|abone|cancele|pase)\b")
 _BARE_TIMES = re.compile(r"^(?:x|por)\s*\d+(?:\s+(?:por favor|nomas|no mas|mejor))?$")
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*)\b.*\bpor\b|\ben (?:vez|lugar) de(?:l)?\b")
 _SWAP_REVERSED = re.compile(r"\ben (?:vez|lugar) de(?:l)?\b")
@@ -317,6 +319,9 @@ class Engine:
         if (memory.get("last_topic") == "promotions" and has_cue(folded, "more_options")
                 and (intent in browsing or not confident) and not entities.quantities):
             return "consultar_catalogo", "rule"
+        if (not confident and has_cue(folded, "other_one") and last == "agregar_producto"
+                and memory.get("offered_skus") and not entities.products):
+            return "agregar_producto", "rule"  # "y el otro también": the other option offered
         if memory.get("awaiting_human") and has_cue(folded, "yes") and not entities.products:
             return "solicitar_humano", "rule"
         # Opening hours live with delivery/pickup logistics; a greeting or a vague question
@@ -371,7 +376,7 @@ class Engine:
     def _elliptical(self, turn: Turn) -> bool:
         """ "y la chicha?" / "y a chorrillos?" say only what changes; "y cuánto cuesta?" asks anew."""
         content = [w for w in fold(turn.analysis.abstracted).split()
-                   if w not in _FILLER and w != PRODUCT_TOKEN and not w.isdigit()]
+                   if w not in _FILLER and w not in (PRODUCT_TOKEN, CATEGORY_TOKEN) and not w.isdigit()]
         return len(content) <= 3 and not any(w in _QUESTION_WORDS for w in content)
 
     def _answers_checkout(self, turn: Turn, intent: str) -> bool:
@@ -1140,6 +1145,8 @@ class Engine:
                 turn.memory["payment_method"] = turn.entities.payment_methods[0]
             self._advance_checkout(turn)
             order = self._open_order(turn)
+            if order is not None and not self._says_already_paid(turn):
+                return  # "te yapeo": the order is placed and waits for the payment
         if order is None:
             if not turn.decision.replies:
                 turn.reply("pago_sin_pedido")
@@ -1151,6 +1158,12 @@ class Engine:
         self._notify_staff(turn, "payment", "notificacion_pago", order_number=number, total=turn.money(total),
                            method=method)
         turn.memory.pop("awaiting", None)
+
+    def _says_already_paid(self, turn: Turn) -> bool:
+        """ "ya te yapeé", "ahí va la captura" (or a photo): a payment made, not one announced."""
+        if not turn.analysis.text.strip():  # a photo with no words: the voucher
+            return True
+        return has_cue(turn.folded, "paid") or _PAID_VERB.search(turn.folded) is not None
 
     def _open_order(self, turn: Turn) -> tuple[str, Decimal, str | None] | None:
         placed = [c for c in turn.decision.order_commands if isinstance(c, PlaceOrder)]
