@@ -579,6 +579,9 @@ class Engine:
             for promo in self._promotions_of(turn, product.sku):  # "¿cuánto el T800?": with its promo
                 turn.append_to_last("precio_con_promo", promo=promo.name,
                                     detail=promo.description.rstrip(". ") or promo.name)
+            one = price_cart(self.tenant, {product.sku: 1}, turn.now.date())
+            if one.discount:  # a percentage off: the price they will actually pay
+                turn.append_to_last("precio_final_promo", price=turn.money(one.total))
         if len(products) == 1:
             turn.show_photos(products)
         turn.remember_products([p.sku for p in products if p.stock > 0] or [p.sku for p in products])
@@ -725,7 +728,8 @@ class Engine:
         if not business.delivery_enabled or not self.tenant.delivery_zones:
             turn.reply("delivery_no_hay")
             return
-        known = self.zone_by_name(turn.memory.get("zone") or "") or self._ordered_zone(turn)
+        known = (self.zone_by_name(turn.memory.get("zone") or turn.memory.get("asked_zone") or "")
+                 or self._ordered_zone(turn))
         if not turn.entities.zones and known is not None and has_cue(folded, "how_long"):
             turn.reply("delivery_zona", zone=known.name, fee=turn.money(known.fee), eta=known.eta or "")
             return  # "¿cuánto se demora?" about the zone already chosen
@@ -733,6 +737,7 @@ class Engine:
             for name in turn.entities.zones:
                 zone = self.zone_by_name(name)
                 if zone:
+                    turn.memory["asked_zone"] = zone.name
                     turn.reply("delivery_zona", zone=zone.name, fee=turn.money(zone.fee), eta=zone.eta or "")
             if business.free_delivery_over is not None:
                 turn.append_to_last("delivery_zona_gratis", free_over=turn.money(business.free_delivery_over))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chasqui.dialogue.engine import Engine
-from chasqui.dialogue.state import ConversationState, OrderView, PlaceOrder
+from chasqui.dialogue.state import ConversationState, MarkPaid, OrderView, PlaceOrder
 from dialogue.conftest import NOW, fresh
 
 
@@ -142,3 +142,30 @@ def test_a_bare_times_n_after_one_item_means_n_of_it_in_all(engine: Engine) -> N
     assert engine.handle_customer("x2", state, NOW).cart == {"PIE-LIM": 2}
     more = engine.handle_customer("dame 2 mas", state, NOW)
     assert more.cart == {"PIE-LIM": 3}
+
+
+def test_announcing_a_payment_places_the_order_and_paying_marks_it_paid(engine: Engine) -> None:
+    state = with_cart({"PIE-LIM": 1}, fulfillment="pickup")
+    announced = engine.handle_customer("te yapeo", state, NOW)
+    [order] = [c for c in announced.order_commands if isinstance(c, PlaceOrder)]
+    assert order.payment_method == "yape" and not [c for c in announced.order_commands if isinstance(c, MarkPaid)]
+    assert "987 654 321" in " ".join(announced.replies)  # where to pay
+    placed = fresh()
+    placed.order = OrderView(number=order.number, status="pending_payment", items={"PIE-LIM": 1}, total=45,
+                             payment_method="yape")
+    paid = engine.handle_customer("ya te yapee, ahi va la captura", placed, NOW)
+    assert [c.number for c in paid.order_commands if isinstance(c, MarkPaid)] == [order.number]
+
+
+def test_the_other_one_too_adds_the_other_option_offered(engine: Engine) -> None:
+    state = with_cart({"TOR-CHOC": 1}, offered_skus=["TOR-CHOC", "TOR-TRES"], focus_sku="TOR-CHOC",
+                      last_skus=["TOR-CHOC"], last_intent="agregar_producto")
+    decision = engine.handle_customer("y la otra tambien", state, NOW)
+    assert decision.cart == {"TOR-CHOC": 1, "TOR-TRES": 1}
+
+
+def test_how_long_after_asking_about_a_zone_is_that_zones_time(engine: Engine) -> None:
+    asked = engine.handle_customer("llegan a barranco?", fresh(), NOW)
+    state = with_cart({}, **asked.memory)
+    decision = engine.handle_customer("y cuanto demora?", state, NOW)
+    assert "Barranco" in decision.replies[0] and "45-60 min" in decision.replies[0]
