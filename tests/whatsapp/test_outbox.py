@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fakes.graph_server import FakeGraph
+from fakes.outbox_rows import NOW, TOKEN, add_tenant, outbox_row, queue_text
 from sqlalchemy import Engine
 
 from chasqui.config import Settings
-from chasqui.crypto import encrypt
-from chasqui.db.models import Contact, Conversation, Message, OutboxMessage, Tenant
+from chasqui.db.models import Message, OutboxMessage, Tenant
 from chasqui.db.session import session_scope
 from chasqui.whatsapp.graph import GraphClient
 from chasqui.worker.outbox import OutboxSender, RetryPolicy, row_of_callback
 
-NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
-TOKEN = "EAA-tenant-token"
-
 
 @pytest.fixture
 def tenant_id(engine: Engine, settings: Settings) -> int:
-    with session_scope(engine) as session:
-        tenant = Tenant(
-            slug="dulce-lima",
-            name="Dulce Lima",
-            phone_number_id="109876543210",
-            access_token_encrypted=encrypt(TOKEN, settings.secret()),
-        )
-        session.add(tenant)
-        session.flush()
-        return tenant.id
+    return add_tenant(engine, settings.secret())
 
 
 @pytest.fixture
@@ -46,61 +34,17 @@ def sender(engine: Engine, graph_client: GraphClient, settings: Settings) -> Out
     )
 
 
-def _queue(engine: Engine, tenant_id: int, to: str, text: str, *, with_message: bool = False) -> int:
-    with session_scope(engine) as session:
-        message_id = None
-        if with_message:
-            contact = Contact(tenant_id=tenant_id, phone=to, labels=[])
-            session.add(contact)
-            session.flush()
-            conversation = Conversation(tenant_id=tenant_id, contact_id=contact.id, state="bot", context={})
-            session.add(conversation)
-            session.flush()
-            message = Message(
-                tenant_id=tenant_id,
-                conversation_id=conversation.id,
-                direction="out",
-                sender="bot",
-                type="text",
-                text=text,
-                status="queued",
-                processed=True,
-            )
-            session.add(message)
-            session.flush()
-            message_id = message.id
-        row = OutboxMessage(
-            tenant_id=tenant_id,
-            to=to,
-            message_id=message_id,
-            status="pending",
-            attempts=0,
-            payload={"type": "text", "text": {"body": text}, "kind": "reply"},
-            next_attempt_at=NOW,
-        )
-        session.add(row)
-        session.flush()
-        return row.id
-
-
-def _row(engine: Engine, row_id: int) -> OutboxMessage:
-    with session_scope(engine) as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        return row
-
-
 def test_a_pending_row_is_sent_once_with_the_tenants_token(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "Hola, ¿en qué te ayudo?", with_message=True)
+    row_id = queue_text(engine, tenant_id, "51987000001", "Hola, ¿en qué te ayudo?", with_message=True)
     assert sender.send_due().sent == 1
     assert sender.send_due().total == 0  # nothing left: never sent twice
     (request,) = fake_graph.requests
     assert request.path == "/v21.0/109876543210/messages" and request.token == TOKEN
     assert request.to == "51987000001" and request.text == "Hola, ¿en qué te ayudo?"
     assert "kind" not in request.body
-    row = _row(engine, row_id)
+    row = outbox_row(engine, row_id)
     assert (row.status, row.attempts, row.wamid, row.sent_at) == ("sent", 1, request.wamid, NOW)
     with session_scope(engine) as session:
         message = session.get(Message, row.message_id)
@@ -110,7 +54,7 @@ def test_a_pending_row_is_sent_once_with_the_tenants_token(
 def test_a_claimed_row_cannot_be_claimed_again(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "uno")
+    row_id = queue_text(engine, tenant_id, "51987000001", "uno")
     assert sender.send_one(row_id) == "sent"
     assert sender.send_one(row_id) is None
     assert len(fake_graph.requests) == 1
@@ -119,29 +63,29 @@ def test_a_claimed_row_cannot_be_claimed_again(
 def test_server_errors_are_retried_with_backoff_then_delivered_once(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "reintento")
+    row_id = queue_text(engine, tenant_id, "51987000001", "reintento")
     fake_graph.fail(500, times=2)
     assert sender.send_due().retried == 1
-    first = _row(engine, row_id)
+    first = outbox_row(engine, row_id)
     assert first.status == "pending" and first.attempts == 1 and "HTTP 500" in first.last_error
     assert NOW + timedelta(seconds=1) <= first.next_attempt_at <= NOW + timedelta(seconds=2)
     assert sender.send_due(NOW).total == 0  # not due yet: no request
     assert sender.send_due(first.next_attempt_at).retried == 1
-    second = _row(engine, row_id)
+    second = outbox_row(engine, row_id)
     assert second.attempts == 2
     assert second.next_attempt_at - first.next_attempt_at >= timedelta(seconds=2)  # the backoff grows
     assert sender.send_due(second.next_attempt_at).sent == 1
     assert [r.status for r in fake_graph.requests] == [500, 500, 200]
-    assert len(fake_graph.sent()) == 1 and _row(engine, row_id).status == "sent"
+    assert len(fake_graph.sent()) == 1 and outbox_row(engine, row_id).status == "sent"
 
 
 def test_429_waits_at_least_retry_after(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "despacio")
+    row_id = queue_text(engine, tenant_id, "51987000001", "despacio")
     fake_graph.fail(429, code=130429, headers={"Retry-After": "30"})
     sender.send_due()
-    assert _row(engine, row_id).next_attempt_at == NOW + timedelta(seconds=30)
+    assert outbox_row(engine, row_id).next_attempt_at == NOW + timedelta(seconds=30)
     assert sender.send_due(NOW + timedelta(seconds=29)).total == 0
     assert len(fake_graph.requests) == 1
     assert sender.send_due(NOW + timedelta(seconds=30)).sent == 1
@@ -150,10 +94,10 @@ def test_429_waits_at_least_retry_after(
 def test_a_permanent_error_fails_the_row_and_is_not_retried(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "fuera de la ventana", with_message=True)
+    row_id = queue_text(engine, tenant_id, "51987000001", "fuera de la ventana", with_message=True)
     fake_graph.fail(400, code=131047, message="Re-engagement message")
     assert sender.send_due().failed == 1
-    row = _row(engine, row_id)
+    row = outbox_row(engine, row_id)
     assert row.status == "failed" and "131047" in row.last_error
     assert sender.send_due(NOW + timedelta(days=1)).total == 0
     assert len(fake_graph.requests) == 1
@@ -164,13 +108,13 @@ def test_a_permanent_error_fails_the_row_and_is_not_retried(
 def test_transient_errors_give_up_after_max_attempts(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "caído")
+    row_id = queue_text(engine, tenant_id, "51987000001", "caído")
     fake_graph.fail(503, times=10)
     when = NOW
     for _ in range(4):
         sender.send_due(when)
-        when = _row(engine, row_id).next_attempt_at
-    row = _row(engine, row_id)
+        when = outbox_row(engine, row_id).next_attempt_at
+    row = outbox_row(engine, row_id)
     assert row.status == "failed" and row.attempts == 4 and "gave up after 4 attempts" in row.last_error
     assert len(fake_graph.requests) == 4
 
@@ -178,14 +122,14 @@ def test_transient_errors_give_up_after_max_attempts(
 def test_one_recipients_messages_keep_their_order(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    first = _queue(engine, tenant_id, "51987000001", "primero")
-    second = _queue(engine, tenant_id, "51987000001", "segundo")
-    other = _queue(engine, tenant_id, "51987000002", "otro cliente")
+    first = queue_text(engine, tenant_id, "51987000001", "primero")
+    second = queue_text(engine, tenant_id, "51987000001", "segundo")
+    other = queue_text(engine, tenant_id, "51987000002", "otro cliente")
     fake_graph.fail(500)
     report = sender.send_due()
     assert (report.retried, report.sent) == (1, 1)  # "segundo" waits behind "primero"
-    assert _row(engine, second).status == "pending" and _row(engine, other).status == "sent"
-    sender.send_due(_row(engine, first).next_attempt_at)
+    assert outbox_row(engine, second).status == "pending" and outbox_row(engine, other).status == "sent"
+    sender.send_due(outbox_row(engine, first).next_attempt_at)
     assert [r.text for r in fake_graph.sent()] == ["otro cliente", "primero", "segundo"]
 
 
@@ -197,21 +141,21 @@ def test_a_tenant_without_whatsapp_fails_its_rows(
         session.add(tenant)
         session.flush()
         tenant_id = tenant.id
-    row_id = _queue(engine, tenant_id, "51987000001", "hola")
+    row_id = queue_text(engine, tenant_id, "51987000001", "hola")
     assert sender.send_due().failed == 1
-    assert "no WhatsApp" in _row(engine, row_id).last_error and not fake_graph.requests
+    assert "no WhatsApp" in outbox_row(engine, row_id).last_error and not fake_graph.requests
 
 
 def test_a_row_left_sending_by_a_crash_is_sent_again_only_when_whatsapp_never_confirmed_it(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "en vuelo")
+    row_id = queue_text(engine, tenant_id, "51987000001", "en vuelo")
     with session_scope(engine) as session:
         session.get(OutboxMessage, row_id).status = "sending"
     assert sender.recover_interrupted(timedelta(minutes=5), now=NOW + timedelta(minutes=1)) == 0  # maybe in flight
     assert sender.send_due(NOW + timedelta(minutes=1)).total == 0 and not fake_graph.requests
     assert sender.recover_interrupted(timedelta(minutes=5), now=NOW + timedelta(minutes=6)) == 1
-    row = _row(engine, row_id)
+    row = outbox_row(engine, row_id)
     assert row.status == "pending" and "sent again" in row.last_error
     assert sender.send_due(NOW + timedelta(minutes=6)).sent == 1
     assert [r.text for r in fake_graph.sent()] == ["en vuelo"]
@@ -220,19 +164,19 @@ def test_a_row_left_sending_by_a_crash_is_sent_again_only_when_whatsapp_never_co
 def test_a_row_that_used_its_attempts_is_failed_when_recovered(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "último intento")
+    row_id = queue_text(engine, tenant_id, "51987000001", "último intento")
     with session_scope(engine) as session:
         row = session.get(OutboxMessage, row_id)
         row.status, row.attempts = "sending", 4
     assert sender.recover_interrupted(timedelta(minutes=5), now=NOW + timedelta(minutes=6)) == 1
-    assert _row(engine, row_id).status == "failed"
+    assert outbox_row(engine, row_id).status == "failed"
     assert sender.send_due(NOW + timedelta(hours=1)).total == 0 and not fake_graph.requests
 
 
 def test_every_request_names_its_outbox_row_for_the_status_webhooks(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    row_id = _queue(engine, tenant_id, "51987000001", "hola")
+    row_id = queue_text(engine, tenant_id, "51987000001", "hola")
     sender.send_due()
     (request,) = fake_graph.requests
     assert request.body["biz_opaque_callback_data"] == f"chasqui:{row_id}"
@@ -243,8 +187,8 @@ def test_every_request_names_its_outbox_row_for_the_status_webhooks(
 def test_a_row_another_sender_is_sending_holds_back_the_later_rows_of_that_customer(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
-    first = _queue(engine, tenant_id, "51987000001", "primero")
-    _queue(engine, tenant_id, "51987000001", "segundo")
+    first = queue_text(engine, tenant_id, "51987000001", "primero")
+    queue_text(engine, tenant_id, "51987000001", "segundo")
     real_claim = sender._claim
 
     def claimed_elsewhere(row_id: int, now: datetime):  # another worker claimed it just before us
@@ -268,7 +212,7 @@ def test_the_customer_message_is_marked_read_once_after_its_first_reply(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
     for text in ("¡Hola!", "Tenemos tortas y alfajores."):
-        _answering(engine, _queue(engine, tenant_id, "51987000001", text), "wamid.IN.7")
+        _answering(engine, queue_text(engine, tenant_id, "51987000001", text), "wamid.IN.7")
     assert sender.send_due().sent == 2
     bodies = [r.body for r in fake_graph.requests]
     assert [b.get("status") or b["text"]["body"] for b in bodies] == ["¡Hola!", "read", "Tenemos tortas y alfajores."]
@@ -279,12 +223,12 @@ def test_a_failed_read_receipt_never_holds_back_a_reply(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
     fake_graph.fail(500, reads=True)
-    first = _queue(engine, tenant_id, "51987000001", "uno")
+    first = queue_text(engine, tenant_id, "51987000001", "uno")
     _answering(engine, first, "wamid.IN.8")
-    second = _queue(engine, tenant_id, "51987000001", "dos")
+    second = queue_text(engine, tenant_id, "51987000001", "dos")
     assert sender.send_due().sent == 2
     assert [r.text for r in fake_graph.sent()] == ["uno", "dos"]
-    assert _row(engine, first).status == _row(engine, second).status == "sent"
+    assert outbox_row(engine, first).status == outbox_row(engine, second).status == "sent"
     assert sum(1 for r in fake_graph.requests if r.body.get("status") == "read") == 1  # never retried
 
 
@@ -292,7 +236,7 @@ def test_no_read_receipts_when_turned_off(
     engine: Engine, tenant_id: int, sender: OutboxSender, fake_graph: FakeGraph
 ) -> None:
     sender.mark_read = False
-    _answering(engine, _queue(engine, tenant_id, "51987000001", "uno"), "wamid.IN.9")
+    _answering(engine, queue_text(engine, tenant_id, "51987000001", "uno"), "wamid.IN.9")
     sender.send_due()
     assert [r.text for r in fake_graph.requests] == ["uno"]
 

@@ -12,23 +12,19 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from fakes.graph_server import FakeGraph
+from fakes.outbox_rows import NOW, add_tenant, outbox_row, queue_text
 from sqlalchemy import Engine
 
 from chasqui.config import Settings
-from chasqui.crypto import encrypt
-from chasqui.db.models import OutboxMessage, Tenant
-from chasqui.db.session import session_scope
 from chasqui.runtime import Runtime
 from chasqui.whatsapp.graph import GraphClient
 from chasqui.worker.outbox import OutboxSender
 from chasqui.worker.pacing import MemoryPacer, PacingPolicy, RedisPacer
 from chasqui.worker.run import Worker, WorkerConfig
 
-NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
 REDIS_ENV = "CHASQUI_TEST_REDIS_URL"
 
 
@@ -132,43 +128,13 @@ def test_threads_share_the_budget_exactly(clock: FakeClock) -> None:
 
 
 # ------------------------------------------------------------------------------------ the sender
-TOKEN = "EAA-tenant-token"
-
-
-def _tenant(engine: Engine, settings: Settings, slug: str, phone_number_id: str) -> int:
-    with session_scope(engine) as session:
-        tenant = Tenant(
-            slug=slug,
-            name=slug,
-            phone_number_id=phone_number_id,
-            access_token_encrypted=encrypt(TOKEN, settings.secret()),
-        )
-        session.add(tenant)
-        session.flush()
-        return tenant.id
-
-
 @pytest.fixture
 def tenant_id(engine: Engine, settings: Settings) -> int:
-    return _tenant(engine, settings, "dulce-lima", "109876543210")
-
-
-def _queue(engine: Engine, tenant_id: int, to: str, text: str) -> int:
-    payload = {"type": "text", "text": {"body": text}}
-    with session_scope(engine) as session:
-        row = OutboxMessage(
-            tenant_id=tenant_id, to=to, status="pending", attempts=0, payload=payload, next_attempt_at=NOW
-        )
-        session.add(row)
-        session.flush()
-        return row.id
+    return add_tenant(engine, settings.secret(), "dulce-lima", "109876543210")
 
 
 def _status(engine: Engine, row_id: int) -> str:
-    with session_scope(engine) as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        return row.status
+    return outbox_row(engine, row_id).status
 
 
 def _sender(engine: Engine, graph: GraphClient, settings: Settings, pacer: MemoryPacer) -> OutboxSender:
@@ -181,10 +147,10 @@ def test_a_customer_past_the_burst_waits_in_order_while_the_others_are_served(
 ) -> None:
     busy, others = "51987000001", ["51987000002", "51987000003"]
     for i in range(50):
-        _queue(engine, tenant_id, busy, f"busy {i}")
+        queue_text(engine, tenant_id, busy, f"busy {i}")
         if i % 10 == 5:
             for other in others:
-                _queue(engine, tenant_id, other, f"{other} {i}")
+                queue_text(engine, tenant_id, other, f"{other} {i}")
     sender = _sender(engine, graph_client, settings, MemoryPacer(PacingPolicy(), clock))
 
     report = sender.send_due()
@@ -206,10 +172,10 @@ def test_when_the_number_must_wait_the_tenants_later_rows_wait(
     engine: Engine, tenant_id: int, settings: Settings, graph_client: GraphClient, fake_graph: FakeGraph,
     clock: FakeClock,
 ) -> None:
-    other_tenant = _tenant(engine, settings, "otra-tienda", "109876543299")
-    rows = {to: _queue(engine, tenant_id, to, f"hola {to}") for to in ("A", "B", "C")}
-    rows["E"] = _queue(engine, tenant_id, "E", "hola E")
-    elsewhere = _queue(engine, other_tenant, "A", "hola desde otra tienda")
+    other_tenant = add_tenant(engine, settings.secret(), "otra-tienda", "109876543299")
+    rows = {to: queue_text(engine, tenant_id, to, f"hola {to}") for to in ("A", "B", "C")}
+    rows["E"] = queue_text(engine, tenant_id, "E", "hola E")
+    elsewhere = queue_text(engine, other_tenant, "A", "hola desde otra tienda")
     sender = _sender(engine, graph_client, settings, MemoryPacer(PacingPolicy(number_per_s=2), clock))
 
     report = sender.send_due()
@@ -228,7 +194,7 @@ def test_without_a_pacer_nothing_is_held_back(
     engine: Engine, tenant_id: int, settings: Settings, graph_client: GraphClient, fake_graph: FakeGraph
 ) -> None:
     for i in range(60):
-        _queue(engine, tenant_id, "51987000001", f"sin límite {i}")
+        queue_text(engine, tenant_id, "51987000001", f"sin límite {i}")
     report = OutboxSender(engine, graph_client, settings.secret(), clock=lambda: NOW).send_due()
     assert report.sent == 60 and report.wait_s is None
 
@@ -238,7 +204,7 @@ def test_the_worker_looks_again_when_pacing_allows_not_after_a_full_poll(
     engine: Engine, tenant_id: int, settings: Settings, graph_client: GraphClient, fake_graph: FakeGraph
 ) -> None:
     for i in range(30):
-        _queue(engine, tenant_id, f"5198700{i:04d}", f"mensaje {i}")
+        queue_text(engine, tenant_id, f"5198700{i:04d}", f"mensaje {i}")
     config = WorkerConfig(poll_s=5.0, sweep_s=600, pacing=PacingPolicy(number_per_s=20, pair_interval_s=0))
     worker = Worker(Runtime(settings=settings, db=engine), graph_client, config=config)
     worker.start()
