@@ -803,8 +803,28 @@ class Engine:
         turn.remember_products([s for s in skus if self.tenant.product(s)])
 
     # -- handlers: the cart ------------------------------------------------------------------
+    def named_bundle(self, turn: Turn) -> Promotion | None:
+        """The bundle promotion the customer names ("quiero el combo", "dame la promo del café"):
+        the active bundle sharing the most words with the message, when it says combo/promo/paquete
+        or shares two words or more."""
+        words = {w for w in turn.folded.split() if len(w) > 2}
+        bundles = [p for p in active_promotions(self.tenant, turn.now.date()) if p.rule.get("type") == "bundle"]
+        scored = sorted(((len(words & {w for w in fold(p.name).split() if len(w) > 2}), p) for p in bundles),
+                        key=lambda pair: -pair[0])
+        named = has_cue(turn.folded, "bundle")
+        if scored and (scored[0][0] >= 2 or (named and scored[0][0] >= 1)):
+            return scored[0][1]
+        if named and len(bundles) == 1 and has_cue(turn.folded, "bundle_only"):
+            return bundles[0]  # "el combo" when there is one
+        return None
+
     def h_agregar_producto(self, turn: Turn) -> None:
         mentions = turn.entities.products
+        bundle = self.named_bundle(turn) if not mentions else None
+        if bundle is not None:  # "ya quiero el combo": every product of the bundle
+            skus = [str(sku) for sku in bundle.rule.get("skus", [])]
+            self._add_items(turn, [(sku, 1) for sku in skus if self.tenant.product(sku)])
+            return
         if not mentions:
             skus = self.referenced(turn)
             categories = {fold(c) for c in turn.entities.categories}

@@ -169,3 +169,9 @@ def test_how_long_after_asking_about_a_zone_is_that_zones_time(engine: Engine) -
     state = with_cart({}, **asked.memory)
     decision = engine.handle_customer("y cuanto demora?", state, NOW)
     assert "Barranco" in decision.replies[0] and "45-60 min" in decision.replies[0]
+
+
+def test_the_combo_named_by_the_customer_goes_into_the_cart_whole(engine: Engine) -> None:
+    decision = engine.handle_customer("ya dame el combo", fresh(), NOW)
+    assert decision.cart == {"CAF-AME": 1, "SUS-PIC": 1}  # the demo's one bundle, at its promo price
+    assert "17.00" in decision.replies[0]
