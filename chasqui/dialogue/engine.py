@@ -62,6 +62,12 @@ MAX_PHOTOS = 3  # product photos in one turn
 MAX_MESSAGE_CHARS = 320
 # Past-tense payment verbs ("yapee", "pague", "transferi", "deposite", "plinee"): a payment made.
 _PAID_VERB = re.compile(r"\b(?:yap\w*e|plin\w*e|pague|transferi|deposite|abone|cancele|pase)\b")
+_MODEL_WORD = re.compile(r"^[a-z]+\d+[a-z]*$")  # a54, s23, note12 (not 20w, 500ml: digits first)
+_MEASURE_UNITS = frozenset({
+    "l", "lt", "lts", "litro", "litros", "ml", "cc", "w", "kg", "g", "gr", "cm", "mm", "m", "mah", "gb", "tb", "oz",
+    "pulgadas", "pulg", "metros", "mts", "v", "watts", "x", "unidades", "awg", "amp", "a", "hp", "rpm", "psi",
+})
+_COUNT_LEADS = frozenset({"x", "de", "por", "pack", "caja", "set", "kit", "con", "n", "nro", "numero", "talla", "size"})
 _BARE_TIMES = re.compile(r"^(?:x|por)\s*\d+(?:\s+(?:por favor|nomas|no mas|mejor))?$")
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*)\b.*\bpor\b|\ben (?:vez|lugar) de(?:l)?\b")
 _SWAP_REVERSED = re.compile(r"\ben (?:vez|lugar) de(?:l)?\b")
@@ -506,8 +512,14 @@ class Engine:
         return [p for p in products if p.stock > 0]
 
     def alternatives(self, product: Product, limit: int = 3) -> list[Product]:
-        """In-stock products of the same category, nearest in price first."""
+        """In-stock products of the same category, nearest in price first. A product made for one
+        model ("Case iPhone 14") is replaced only by products for that model: a case for another
+        phone is no alternative (none may be offered, then)."""
         pool = [p for p in self.tenant.products if p.active and p.stock > 0 and p.sku != product.sku]
+        models = model_tokens(product.name)
+        if models:
+            fitting = [p for p in pool if models & model_tokens(p.name)]
+            return sorted(fitting, key=lambda p: (p.category != product.category, abs(p.price - product.price)))[:limit]
         same = [p for p in pool if p.category == product.category] or pool
         return sorted(same, key=lambda p: abs(p.price - product.price))[:limit]
 
@@ -1245,6 +1257,22 @@ class Engine:
         "problema_pago": h_problema_pago,
         "fuera_de_alcance": h_fuera_de_alcance,
     }
+
+
+def model_tokens(name: str) -> set[str]:
+    """Model designations in a product name: "a54", "note12", or a number after a word that is no
+    measure ("iPhone 14", "13/14"); never sizes such as "500 ml", "1.5 L" or "20W"."""
+    words = fold(name).split()
+    found: set[str] = set()
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if _MODEL_WORD.match(word):
+            found.add(word)
+        elif word.isdigit() and i > 0 and after not in _MEASURE_UNITS and not (after.isdigit() and len(after) == 1):
+            before = words[i - 1]
+            if (before.isalpha() and before not in _COUNT_LEADS) or before in found:
+                found.add(word)
+    return found
 
 
 def merge_replies(replies: list[str], limit: int = MAX_MESSAGE_CHARS) -> list[str]:
