@@ -59,8 +59,8 @@ def _tenant(path: Path) -> dict:
 def test_there_are_enough_own_scenarios_for_each_tenant() -> None:
     slugs = [_tenant(p)["slug"] for p in OWN]
     assert len(OWN) >= 48
-    assert len(set(slugs)) >= 4  # a bakery, a hardware store, a phone-accessories shop, a pollería
-    assert min(slugs.count(s) for s in set(slugs)) >= 15
+    assert len(set(slugs)) >= 5  # bakery, hardware store, phone-accessories shop, pollería, florist
+    assert min(slugs.count(s) for s in set(slugs)) >= 12
 
 
 def test_every_own_scenario_has_its_own_customer() -> None:

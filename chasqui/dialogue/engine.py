@@ -62,6 +62,7 @@ MAX_PHOTOS = 3  # product photos in one turn
 MAX_MESSAGE_CHARS = 320
 # Past-tense payment verbs ("yapee", "pague", "transferi", "deposite", "plinee"): a payment made.
 _PAID_VERB = re.compile(r"\b(?:yap\w*e|plin\w*e|pague|transferi|deposite|abone|cancele|pase)\b")
+_OF_NUMBER = re.compile(r"\b(?:el|la|los|las|uno|una)\s+de\s+(\d+)\b")
 _MODEL_WORD = re.compile(r"^[a-z]+\d+[a-z]*$")  # a54, s23, note12 (not 20w, 500ml: digits first)
 _MEASURE_UNITS = frozenset({
     "l", "lt", "lts", "litro", "litros", "ml", "cc", "w", "kg", "g", "gr", "cm", "mm", "m", "mah", "gb", "tb", "oz",
@@ -198,6 +199,10 @@ class Turn:
             self.memory["offered_skus"] = skus[:MAX_LISTED]
         else:
             self.memory["focus_sku"] = skus[0]
+            product = self.tenant.product(skus[0])
+            models = model_tokens(product.name) if product else set()
+            if models:  # the customer's phone, say: "y la mica pal mismo cel?"
+                self.memory["model_words"] = sorted(models)
 
 
 def _entities_json(analysis: Analysis) -> dict:
@@ -316,6 +321,10 @@ class Engine:
         # A pending checkout question answered with a payment method, a zone or pickup.
         if self._answers_checkout(turn, intent):
             return "confirmar_pedido", "rule"
+        # "ya agrégala": an adding verb and no payment named is never a payment or a complaint.
+        if (intent in ("confirmar_pago", "queja_reclamo", "fuera_de_alcance") and has_cue(folded, "add_verbs")
+                and not entities.payment_methods and (entities.products or memory.get("last_skus"))):
+            return "agregar_producto", "rule"
         # "te yapeo" with a cart and no order yet: the payment method of the order to come.
         if (intent == "confirmar_pago" and not confident and turn.cart and entities.payment_methods
                 and not (turn.state.order and turn.state.order.status == PENDING_PAYMENT)):
@@ -486,6 +495,23 @@ class Engine:
         skus = skus or self.referenced(turn) or list(turn.memory.get("last_skus", []))
         return [p for s in dict.fromkeys(skus) if (p := self.tenant.product(s))]
 
+    def _numbered_sibling(self, turn: Turn) -> str | None:
+        """ "y el de 24?": the product of the focus product's category whose name differs by that number."""
+        match = _OF_NUMBER.search(turn.folded)
+        focus = self.tenant.product(turn.memory.get("focus_sku") or "")
+        if match is None or focus is None:
+            return None
+        number = match.group(1)
+        siblings = [p for p in self.category_products(focus.category)
+                    if p.sku != focus.sku and number in fold(p.name).split() and number not in fold(focus.name).split()]
+        return siblings[0].sku if len(siblings) == 1 else None
+
+    def _for_known_model(self, turn: Turn, products: list[Product]) -> list[Product]:
+        """Of several products, those for the model the customer has been asking about, if any."""
+        models = set(turn.memory.get("model_words") or ())
+        fitting = [p for p in products if models & model_tokens(p.name)] if models and len(products) > 1 else []
+        return fitting or products
+
     def products_of(self, mention: ProductMention, turn: Turn | None = None) -> list[Product]:
         """The products a mention may mean; when it could be several and the bot has just offered some
         of them ("¿cuál: el de Samsung, el de iPhone...?"), the offered ones."""
@@ -495,6 +521,7 @@ class Engine:
             narrowed = [p for p in out if p.sku in offered]
             if narrowed:
                 return narrowed
+            return self._for_known_model(turn, out)
         return out
 
     def unknown_variant(self, turn: Turn, mention: ProductMention) -> bool:
@@ -537,6 +564,9 @@ class Engine:
     def referenced(self, turn: Turn) -> list[str]:
         """Products the customer refers to without naming them ("esa", "el otro", "mándame 4")."""
         memory = turn.memory
+        sibling = self._numbered_sibling(turn)
+        if sibling is not None:  # "y el de 24?" right after the ramo de 12 rosas
+            return [sibling]
         if has_cue(turn.folded, "other_one"):
             focus = memory.get("focus_sku")
             others = [s for s in (memory.get("offered_skus") or []) if s != focus]
@@ -579,6 +609,7 @@ class Engine:
         if not products and turn.entities.categories:
             for category in turn.entities.categories:
                 products.extend(self.category_products(category))
+            products = self._for_known_model(turn, products)
         if not products:
             products = [p for s in self.referenced(turn) if (p := self.tenant.product(s))]
         if not products:
@@ -955,6 +986,12 @@ class Engine:
                        total=turn.money(priced.total))
         else:
             turn.reply("carrito", lines=self.cart_lines(turn, priced), total=turn.money(priced.total))
+        delivering = turn.memory.get("fulfillment") == "delivery"
+        zone = self.zone_by_name(turn.memory.get("zone") or "") if delivering else None
+        if zone is not None:  # "¿cuánto sería todo con el delivery?" once the zone is known
+            fee = delivery_fee(self.tenant, zone, priced.total)
+            turn.append_to_last("carrito_con_delivery", zone=zone.name, fee=self.fee_text(turn, fee),
+                                total=turn.money(priced.total + fee))
         turn.offer(offers.order_next_step(turn.say.say, with_view=False))
 
     def h_modificar_cantidad(self, turn: Turn) -> None:
