@@ -31,7 +31,7 @@ from chasqui.db.models import (
     Tenant,
 )
 from chasqui.tenants.schema import TenantFile, TenantFileError, parse_tenant_data
-from chasqui.tenants.snapshot import UnknownTenantError, get_tenant, whatsapp_account
+from chasqui.tenants.snapshot import UnknownTenantError, get_tenant, stored_templates, whatsapp_account
 
 DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "dialogue" / "templates.es.yaml"
 
@@ -510,14 +510,7 @@ def _export_whatsapp(tenant: Tenant, secret_key: str | None) -> dict[str, Any] |
 
 
 def _template_overrides(session: Session, tenant_id: int) -> dict[str, list[str]]:
-    stored: dict[str, list[str]] = {}
-    query = (
-        select(ReplyTemplate)
-        .where(ReplyTemplate.tenant_id == tenant_id)
-        .order_by(ReplyTemplate.key, ReplyTemplate.variant)
-    )
-    for row in session.scalars(query):
-        stored.setdefault(row.key, []).append(row.text)
+    stored = stored_templates(session, tenant_id)
     defaults = default_templates()
     return {key: variants for key, variants in stored.items() if defaults.get(key) != variants}
 

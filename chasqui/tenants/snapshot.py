@@ -170,7 +170,8 @@ def _notifications(row: NotificationSettings | None) -> domain.NotificationConfi
     )
 
 
-def _templates(session: Session, tenant_id: int) -> dict[str, tuple[str, ...]]:
+def stored_templates(session: Session, tenant_id: int) -> dict[str, list[str]]:
+    """The tenant's reply templates as stored: ``{key: [variant, ...]}`` in variant order."""
     query = (
         select(ReplyTemplate.key, ReplyTemplate.text)
         .where(ReplyTemplate.tenant_id == tenant_id)
@@ -179,7 +180,11 @@ def _templates(session: Session, tenant_id: int) -> dict[str, tuple[str, ...]]:
     grouped: dict[str, list[str]] = {}
     for key, text in session.execute(query):
         grouped.setdefault(key, []).append(text)
-    return {key: tuple(texts) for key, texts in grouped.items()}
+    return grouped
+
+
+def _templates(session: Session, tenant_id: int) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(texts) for key, texts in stored_templates(session, tenant_id).items()}
 
 
 def tenant_count(session: Session) -> int:

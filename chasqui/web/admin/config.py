@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -29,6 +29,7 @@ from chasqui.db.models import (
 )
 from chasqui.tenants.io import default_templates
 from chasqui.tenants.schema import HOURS_RE, WEEKDAYS
+from chasqui.tenants.snapshot import stored_templates
 from chasqui.web.admin.common import (
     Access,
     PanelDenied,
@@ -43,6 +44,7 @@ from chasqui.web.admin.common import (
 from chasqui.web.admin.forms import FormReader
 
 router = APIRouter(prefix="/admin/config")
+SettingsRow = TypeVar("SettingsRow")
 
 DAY_NAMES = {
     "mon": "Lunes",
@@ -62,31 +64,26 @@ def _session(request: Request) -> Any:
     return request.app.state.chasqui.runtime.session()
 
 
-def _bot(session: Session, tenant_id: int) -> BotSettings:
-    row = session.scalar(select(BotSettings).where(BotSettings.tenant_id == tenant_id))
+def _settings_row(session: Session, model: type[SettingsRow], tenant_id: int) -> SettingsRow:
+    """The tenant's one row of a settings table (bot, business, notifications), created when missing."""
+    row = session.scalar(select(model).where(model.tenant_id == tenant_id))  # type: ignore[attr-defined]
     if row is None:
-        row = BotSettings(tenant_id=tenant_id)
+        row = model(tenant_id=tenant_id)
         session.add(row)
         session.flush()
     return row
+
+
+def _bot(session: Session, tenant_id: int) -> BotSettings:
+    return _settings_row(session, BotSettings, tenant_id)
 
 
 def _business(session: Session, tenant_id: int) -> BusinessSettings:
-    row = session.scalar(select(BusinessSettings).where(BusinessSettings.tenant_id == tenant_id))
-    if row is None:
-        row = BusinessSettings(tenant_id=tenant_id)
-        session.add(row)
-        session.flush()
-    return row
+    return _settings_row(session, BusinessSettings, tenant_id)
 
 
 def _notifications(session: Session, tenant_id: int) -> NotificationSettings:
-    row = session.scalar(select(NotificationSettings).where(NotificationSettings.tenant_id == tenant_id))
-    if row is None:
-        row = NotificationSettings(tenant_id=tenant_id)
-        session.add(row)
-        session.flush()
-    return row
+    return _settings_row(session, NotificationSettings, tenant_id)
 
 
 @router.get("")
@@ -188,18 +185,6 @@ async def bot_save(request: Request) -> Response:
 # ------------------------------------------------------------------ reply templates
 
 
-def _stored_templates(session: Session, tenant_id: int) -> dict[str, list[str]]:
-    stored: dict[str, list[str]] = {}
-    query = (
-        select(ReplyTemplate)
-        .where(ReplyTemplate.tenant_id == tenant_id)
-        .order_by(ReplyTemplate.key, ReplyTemplate.variant)
-    )
-    for row in session.scalars(query):
-        stored.setdefault(row.key, []).append(row.text)
-    return stored
-
-
 def _known_key(session: Session, tenant_id: int, key: str) -> bool:
     if key in default_templates():
         return True
@@ -211,7 +196,7 @@ def _known_key(session: Session, tenant_id: int, key: str) -> bool:
 def templates_list(request: Request) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "config")
-        stored = _stored_templates(session, access.tenant_id)
+        stored = stored_templates(session, access.tenant_id)
     defaults = default_templates()
     keys = sorted(set(defaults) | set(stored))
     rows = [
@@ -245,7 +230,7 @@ def template_form(request: Request, key: str) -> Response:
         access = admin_access(request, session, "config")
         if not _known_key(session, access.tenant_id, key):
             raise PanelDenied(404, "No existe esa plantilla.")
-        variants = _stored_templates(session, access.tenant_id).get(key, [])
+        variants = stored_templates(session, access.tenant_id).get(key, [])
     return _template_page(request, access, key, variants, [])
 
 
@@ -272,7 +257,7 @@ async def template_save(request: Request, key: str) -> Response:
             raise PanelDenied(404, "No existe esa plantilla.")
         if reader.errors:
             return _template_page(request, access, key, reader.raw.get("variant", []), reader.errors, 400)
-        before = _stored_templates(session, access.tenant_id).get(key, [])
+        before = stored_templates(session, access.tenant_id).get(key, [])
         if before != variants:
             _replace_variants(session, access.tenant_id, key, variants)
             audit(session, access, access.tenant_id, "config.template", key=key, before=before, after=variants)
@@ -287,7 +272,7 @@ async def template_reset(request: Request, key: str) -> Response:
         access = admin_access(request, session, "config")
         if not defaults:
             raise PanelDenied(404, "Esa plantilla no tiene textos por defecto.")
-        before = _stored_templates(session, access.tenant_id).get(key, [])
+        before = stored_templates(session, access.tenant_id).get(key, [])
         _replace_variants(session, access.tenant_id, key, defaults)
         audit(session, access, access.tenant_id, "config.template.reset", key=key, before=before)
     return redirect(request, "/admin/config/templates", f"Plantilla «{key}» restaurada.")
