@@ -36,7 +36,7 @@ from chasqui.dialogue.state import (
 from chasqui.domain import DeliveryZone, PaymentMethod, Product, Promotion, TenantSnapshot
 from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
-from chasqui.nlu.entities import CatalogMatcher, ProductMention
+from chasqui.nlu.entities import CatalogMatcher, ProductMention, model_tokens
 from chasqui.nlu.lexicon import COMMON_WORDS
 from chasqui.nlu.normalize import CATEGORY_TOKEN, PRODUCT_TOKEN
 
@@ -63,12 +63,6 @@ MAX_MESSAGE_CHARS = 320
 # Past-tense payment verbs ("yapee", "pague", "transferi", "deposite", "plinee"): a payment made.
 _PAID_VERB = re.compile(r"\b(?:yap\w*e|plin\w*e|pague|transferi|deposite|abone|cancele|pase)\b")
 _OF_NUMBER = re.compile(r"\b(?:el|la|los|las|uno|una)\s+de\s+(\d+)\b")
-_MODEL_WORD = re.compile(r"^[a-z]+\d+[a-z]*$")  # a54, s23, note12 (not 20w, 500ml: digits first)
-_MEASURE_UNITS = frozenset({
-    "l", "lt", "lts", "litro", "litros", "ml", "cc", "w", "kg", "g", "gr", "cm", "mm", "m", "mah", "gb", "tb", "oz",
-    "pulgadas", "pulg", "metros", "mts", "v", "watts", "x", "unidades", "awg", "amp", "a", "hp", "rpm", "psi",
-})
-_COUNT_LEADS = frozenset({"x", "de", "por", "pack", "caja", "set", "kit", "con", "n", "nro", "numero", "talla", "size"})
 _BARE_TIMES = re.compile(r"^(?:x|por)\s*\d+(?:\s+(?:por favor|nomas|no mas|mejor))?$")
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*)\b.*\bpor\b|\ben (?:vez|lugar) de(?:l)?\b")
 _SWAP_REVERSED = re.compile(r"\ben (?:vez|lugar) de(?:l)?\b")
@@ -1116,26 +1110,35 @@ class Engine:
         has everything an order needs, the order goes ahead."""
         if not turn.cart or intent in ESCALATING:
             return
-        memory, entities, business = turn.memory, turn.entities, self.tenant.business
+        memory, entities = turn.memory, turn.entities
+        zone = self._named_zone(turn)
         if is_pickup(turn.folded) and not entities.zones:
             memory.update(fulfillment="pickup", zone=None)
-        elif entities.zones and business.delivery_enabled and (is_delivery(turn.folded) or intent in _ORDERING):
-            zone = self.zone_by_name(entities.zones[0])
-            if zone:
-                memory.update(fulfillment="delivery", zone=zone.name)
-        accepted = {m.code for m in self.enabled_methods()}
-        chosen = [c for c in entities.payment_methods if c in accepted]
+        elif zone and (is_delivery(turn.folded) or intent in _ORDERING):
+            memory.update(fulfillment="delivery", zone=zone.name)
+        chosen = self._named_method(turn)
         if chosen and intent not in ("consultar_pago", "problema_pago") and not has_cue(turn.folded, "no"):
-            memory["payment_method"] = chosen[0]
+            memory["payment_method"] = chosen.code
         complete = memory.get("fulfillment") == "pickup" or bool(memory.get("zone"))
         if intent == "agregar_producto" and chosen and complete and (entities.zones or is_pickup(turn.folded)):
             self._advance_checkout(turn)
+
+    def _named_zone(self, turn: Turn) -> DeliveryZone | None:
+        """The delivery zone the message names, when the business delivers."""
+        if not (turn.entities.zones and self.tenant.business.delivery_enabled):
+            return None
+        return self.zone_by_name(turn.entities.zones[0])
+
+    def _named_method(self, turn: Turn) -> PaymentMethod | None:
+        """The first accepted payment method the message names."""
+        methods = {m.code: m for m in self.enabled_methods()}
+        return next((methods[c] for c in turn.entities.payment_methods if c in methods), None)
 
     def _collect_checkout(self, turn: Turn) -> None:
         memory, folded, entities = turn.memory, turn.folded, turn.entities
         business = self.tenant.business
         if entities.zones and business.delivery_enabled:
-            zone = self.zone_by_name(entities.zones[0])
+            zone = self._named_zone(turn)
             if zone:
                 memory.update(fulfillment="delivery", zone=zone.name)
                 fee = delivery_fee(self.tenant, zone, turn.priced().total)
@@ -1146,8 +1149,7 @@ class Engine:
             memory.update(fulfillment="pickup", zone=None)
         elif is_delivery(folded):
             memory["fulfillment"] = "delivery"
-        methods = {m.code: m for m in self.enabled_methods()}
-        chosen = next((methods[c] for c in entities.payment_methods if c in methods), None)
+        chosen = self._named_method(turn)
         if chosen:
             memory["payment_method"] = chosen.code
             turn.reply("metodo_elegido", method=chosen.name)
@@ -1294,22 +1296,6 @@ class Engine:
         "problema_pago": h_problema_pago,
         "fuera_de_alcance": h_fuera_de_alcance,
     }
-
-
-def model_tokens(name: str) -> set[str]:
-    """Model designations in a product name: "a54", "note12", or a number after a word that is no
-    measure ("iPhone 14", "13/14"); never sizes such as "500 ml", "1.5 L" or "20W"."""
-    words = fold(name).split()
-    found: set[str] = set()
-    for i, word in enumerate(words):
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if _MODEL_WORD.match(word):
-            found.add(word)
-        elif word.isdigit() and i > 0 and after not in _MEASURE_UNITS and not (after.isdigit() and len(after) == 1):
-            before = words[i - 1]
-            if (before.isalpha() and before not in _COUNT_LEADS) or before in found:
-                found.add(word)
-    return found
 
 
 def merge_replies(replies: list[str], limit: int = MAX_MESSAGE_CHARS) -> list[str]:

@@ -281,6 +281,29 @@ def form_keys(name: str) -> tuple[tuple[str, ...], ...]:
 
 
 _UNIT_STEMS = frozenset(stem(w) for w in UNIT_WORDS)
+_MODEL_WORD = re.compile(r"^[a-z]+\d+[a-z]*$")  # a54, s23, note12 (not 20w, 500ml: digits first)
+_COUNT_LEADS = frozenset({"x", "de", "por", "pack", "caja", "set", "kit", "con", "n", "nro", "numero", "talla"})
+
+
+def is_measure(word: str, unit_stems: frozenset[str] = _UNIT_STEMS) -> bool:
+    """A unit after a number in a name ("500 ml", "1 m", "20 w", "10000 mah", "1 gal")."""
+    return word.isalpha() and (len(word) <= 3 or stem(word) in unit_stems)
+
+
+def model_tokens(name: str) -> set[str]:
+    """Model designations in a product name: "a54", "note12", or a number after a word that is no
+    measure ("iPhone 14", "13/14"); never sizes such as "500 ml", "1.5 L", "20W" or "N° 8"."""
+    words = normalize(name).split()
+    found: set[str] = set()
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if _MODEL_WORD.match(word):
+            found.add(word)
+        elif word.isdigit() and i > 0 and not is_measure(after) and not (after.isdigit() and len(after) == 1):
+            before = words[i - 1]
+            if (before.isalpha() and before not in _COUNT_LEADS) or before in found:
+                found.add(word)
+    return found
 _SIZE_STEMS = frozenset(stem(w) for w in SIZE_WORDS)
 
 
@@ -358,8 +381,7 @@ class CatalogMatcher:
         )
 
     def _is_measure(self, word: str) -> bool:
-        """A unit after a number in a name ("500 ml", "1 m", "20 w", "10000 mah", "1 gal")."""
-        return word.isalpha() and (len(word) <= 3 or stem(word) in self._unit_stems)
+        return is_measure(word, self._unit_stems)
 
     @classmethod
     def from_snapshot(cls, snapshot: TenantSnapshot) -> CatalogMatcher:

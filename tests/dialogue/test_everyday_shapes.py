@@ -177,17 +177,6 @@ def test_the_combo_named_by_the_customer_goes_into_the_cart_whole(engine: Engine
     assert "17.00" in decision.replies[0]
 
 
-def test_model_designations_in_names_but_never_sizes() -> None:
-    from chasqui.dialogue.engine import model_tokens
-
-    assert model_tokens("Case iPhone 14 silicona") == {"14"}
-    assert model_tokens("Mica templada iPhone 13/14") == {"13", "14"}
-    assert model_tokens("Case Samsung A54 antigolpe") == {"a54"}
-    for sized in ("Inca Kola 1.5 L", "Cargador 20W", "Coca Cola 500 ml", "Taladro percutor 650 W",
-                  "Rodillo de 9 pulgadas", "Tarugos N° 8", "Cable THW 14 AWG", "Torta de chocolate"):
-        assert model_tokens(sized) == set(), sized
-
-
 def test_the_cart_total_includes_the_delivery_of_the_zone_already_chosen(engine: Engine) -> None:
     state = with_cart({"PIE-LIM": 1}, fulfillment="delivery", zone="Surco", last_intent="agregar_producto")
     decision = engine.handle_customer("cuanto seria todo con el delivery?", state, NOW)

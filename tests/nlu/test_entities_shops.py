@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from chasqui.domain import Product
-from chasqui.nlu.entities import CatalogMatcher, Entities
+from chasqui.nlu.entities import CatalogMatcher, Entities, model_tokens
 from chasqui.nlu.normalize import CATEGORY_TOKEN, PRODUCT_TOKEN, normalize
 
 
@@ -176,3 +176,12 @@ def test_words_after_a_dish_that_are_no_variant(polleria: CatalogMatcher, text: 
 def test_what_a_bare_category_word_is_asked_for_is_no_variant(demo: CatalogMatcher) -> None:
     assert all(m.qualifier is None for m in demo.extract("hacen tortas personalizadas?").products)
     assert all(m.qualifier is None for m in demo.extract("que tortas manejan?").products)
+
+
+def test_model_designations_in_names_but_never_sizes() -> None:
+    assert model_tokens("Case iPhone 14 silicona") == {"14"}
+    assert model_tokens("Mica templada iPhone 13/14") == {"13", "14"}
+    assert model_tokens("Case Samsung A54 antigolpe") == {"a54"}
+    for sized in ("Inca Kola 1.5 L", "Cargador 20W", "Coca Cola 500 ml", "Taladro percutor 650 W",
+                  "Rodillo de 9 pulgadas", "Tarugos N° 8", "Cable THW 14 AWG", "Torta de chocolate"):
+        assert model_tokens(sized) == set(), sized
