@@ -52,11 +52,10 @@ CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)  # free-form messages only within 
 
 @dataclass
 class TurnPlan:
-    """A decision taken on a message and the conversation it was taken on (``fingerprint``)."""
+    """A decision taken on a message, and the state it was taken on."""
 
     state: ConversationState
     decision: Decision
-    fingerprint: tuple
 
 
 @dataclass
@@ -222,7 +221,7 @@ class ConversationService:
         state = self.load_state(session, conversation)
         decision = self.engine.handle_customer(message.text or "", state, now, kind=message.type,
                                                choice=tapped_option(message))
-        return TurnPlan(state, decision, self.fingerprint(session, conversation))
+        return TurnPlan(state, decision)
 
     def fingerprint(self, session: Session, conversation: Conversation) -> tuple:
         """What a decision depends on besides the message: state, pause, memory, cart, and the latest

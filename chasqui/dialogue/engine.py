@@ -177,6 +177,12 @@ class Turn:
         """Tap-able options for the reply just made (None leaves the reply as plain text)."""
         self.decision.choices = choices
 
+    @property
+    def placed_order(self) -> PlaceOrder | None:
+        """The order this turn places, if it places one."""
+        placed = [c for c in self.decision.order_commands if isinstance(c, PlaceOrder)]
+        return placed[-1] if placed else None
+
     def money(self, amount: Decimal) -> str:
         return fmt_money(self.tenant, amount)
 
@@ -788,10 +794,9 @@ class Engine:
                 turn.append_to_last("delivery_zona_gratis", free_over=turn.money(business.free_delivery_over))
 
     def _ordered_zone(self, turn: Turn) -> DeliveryZone | None:
-        order = turn.state.order
-        placed = [c for c in turn.decision.order_commands if isinstance(c, PlaceOrder)]
-        if placed and placed[-1].zone:
-            return self.zone_by_name(placed[-1].zone)
+        placed, order = turn.placed_order, turn.state.order
+        if placed and placed.zone:
+            return self.zone_by_name(placed.zone)
         return self.zone_by_name(order.zone) if order and order.zone else None
 
     def _answer_hours(self, turn: Turn) -> None:
@@ -1242,9 +1247,9 @@ class Engine:
         return has_cue(turn.folded, "paid") or _PAID_VERB.search(turn.folded) is not None
 
     def _open_order(self, turn: Turn) -> tuple[str, Decimal, str | None] | None:
-        placed = [c for c in turn.decision.order_commands if isinstance(c, PlaceOrder)]
+        placed = turn.placed_order
         if placed:
-            return placed[-1].number, placed[-1].total, placed[-1].payment_method
+            return placed.number, placed.total, placed.payment_method
         order = turn.state.order
         if order and order.status == PENDING_PAYMENT:
             return order.number, order.total, order.payment_method

@@ -122,6 +122,7 @@ def _next_message(runtime: Runtime, conversation_id: int, clock: Clock, services
             return None
         service = services.get(runtime, session, conversation.tenant_id)
         plan = service.decide(session, message, now)
+        seen = service.fingerprint(session, conversation)
         message_id = message.id
     with runtime.session() as session:
         conversation = session.scalar(
@@ -139,7 +140,7 @@ def _next_message(runtime: Runtime, conversation_id: int, clock: Clock, services
             return False
         message = session.get(Message, message_id)
         assert message is not None
-        if service.fingerprint(session, conversation) != plan.fingerprint:
+        if service.fingerprint(session, conversation) != seen:
             plan = service.decide(session, message, now)
         with _tagging_replies(session, message):
             service.apply_plan(session, message, plan, now, report=False)
