@@ -22,6 +22,7 @@ which the panel can show and the tests use to count replies per message.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from chasqui.db.models import Conversation, Message, OutboxMessage
 from chasqui.db.session import session_scope
 from chasqui.worker.locks import LOCKS, ConversationLocks
 from chasqui.worker.media import MediaFetcher
+from chasqui.worker.retry import Backoff
 from chasqui.worker.services import ServiceCache, services_of
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 MAX_ROUNDS = 50  # lock/re-check rounds of one drain call (each round drains everything it finds)
+DATABASE_RETRIES = 3  # a drain stopped by a lost database connection is tried again this many times
 
 
 def utcnow() -> datetime:
@@ -193,12 +196,14 @@ def drain(
     """Process every unprocessed inbound message of the conversation; returns how many were processed.
 
     Returns 0 at once when another thread or process is draining the conversation. A database error
-    (locked, connection lost) stops the drain: the messages stay unprocessed and the next signal or
-    sweep picks them up. Any other error skips the one message that caused it. With ``media``,
+    (locked, connection lost) stops the drain, which is tried again up to ``DATABASE_RETRIES`` times
+    after a short backoff; then the messages stay unprocessed and the next signal or sweep picks them
+    up. Any other error skips the one message that caused it. With ``media``,
     the media of each message (a voucher photo, a voice note) is downloaded before it is processed.
     """
     services = services or services_of(runtime)
     processed = 0
+    failures = Backoff()
     for _round in range(MAX_ROUNDS):
         try:
             with locks.hold(runtime.db, conversation_id) as owned:
@@ -206,9 +211,25 @@ def drain(
                     return processed
                 count, stopped = _drain_owned(runtime, conversation_id, clock, services, media)
                 processed += count
-            if stopped or not has_pending(runtime.db, conversation_id):
+            if stopped:
+                if not _pause_after_database_error(failures, conversation_id):
+                    return processed
+                continue
+            if not has_pending(runtime.db, conversation_id):
                 return processed
         except OperationalError:
             log.warning("drain of conversation %s: database unavailable", conversation_id, exc_info=True)
-            return processed
+            if not _pause_after_database_error(failures, conversation_id):
+                return processed
     return processed
+
+
+def _pause_after_database_error(failures: Backoff, conversation_id: int) -> bool:
+    """Wait a little before draining again after a lost connection; False once ``DATABASE_RETRIES``
+    are spent (the messages stay unprocessed: the next signal or sweep finds them)."""
+    if failures.attempt >= DATABASE_RETRIES:
+        return False
+    delay = failures.next()
+    log.info("drain of conversation %s: retry %s in %.1fs", conversation_id, failures.attempt, delay)
+    time.sleep(delay)
+    return True

@@ -59,6 +59,7 @@ from chasqui.tenants.snapshot import whatsapp_account
 from chasqui.whatsapp.graph import GraphClient, GraphError
 from chasqui.worker.locks import OUTBOX_LOCKS
 from chasqui.worker.pacing import Pacer
+from chasqui.worker.retry import retry_database
 
 log = logging.getLogger(__name__)
 
@@ -364,11 +365,17 @@ class OutboxSender:
         next_at: datetime | None = None,
         message_id: int | None = None,
     ) -> None:
+        """Record the outcome; a lost database connection is retried (for about a minute): an accepted
+        row whose outcome was never written would otherwise be sent again."""
+
+        def write(message: int | None) -> Callable[[], None]:
+            return lambda: self._write_outcome(row_id, status, now, error, wamid, next_at, message)
+
         try:
-            self._write_outcome(row_id, status, now, error, wamid, next_at, message_id)
+            retry_database(write(message_id), f"recording outbox row {row_id} as {status}")
         except IntegrityError:  # Meta's wamid already on another message (never seen): the row alone
             log.warning("outbox: wamid %s already belongs to another message", wamid)
-            self._write_outcome(row_id, status, now, error, wamid, next_at, None)
+            retry_database(write(None), f"recording outbox row {row_id} as {status}")
 
     def _write_outcome(
         self,

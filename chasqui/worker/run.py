@@ -33,6 +33,7 @@ keep the budgets in memory; distributed mode keeps them in Redis, shared by ever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -49,6 +50,7 @@ from chasqui.worker.media import MediaFetcher
 from chasqui.worker.outbox import OutboxSender, RetryPolicy, safe_send_due
 from chasqui.worker.pacing import MemoryPacer, Pacer, PacingPolicy, RedisPacer
 from chasqui.worker.queue import DRAIN_JOB, EmbeddedQueue, dump_job, load_job, queue_name
+from chasqui.worker.retry import Backoff
 
 if TYPE_CHECKING:
     from chasqui.config import Settings
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from chasqui.whatsapp.graph import GraphClient
 
 log = logging.getLogger(__name__)
+REDIS_RETRY_MAX_S = 5.0  # distributed mode: longest wait between two reconnection attempts
+REDIS_CLOSE_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -243,8 +247,8 @@ class RedisConsumer:
         from arq.worker import func
 
         settings = RedisSettings.from_dsn(self.redis_url)
-        settings.conn_retries = 30
-        settings.conn_retry_delay = 1
+        settings.conn_retries = 0  # ``run`` reconnects, with backoff and without end
+        settings.conn_timeout = 2
         self._arq = ArqWorker(
             functions=[func(self._drain_job, name=DRAIN_JOB, timeout=300, max_tries=3)],
             queue_name=self.name,
@@ -261,19 +265,71 @@ class RedisConsumer:
         return self._arq
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop``; a lost Redis never ends it: reconnect with backoff, one log line
+        per retry (the jobs wait in Redis meanwhile, and the database sweeps go on)."""
+        backoff = Backoff(base_s=0.2, max_s=REDIS_RETRY_MAX_S)
+        try:
+            while not stop.is_set():
+                if not await self._reachable():
+                    await self._pause(backoff, stop, "Redis unreachable")
+                    continue
+                if backoff.attempt:
+                    log.warning("worker: Redis reachable again after %s retries; consuming", backoff.attempt)
+                    backoff.reset()
+                error = await self._consume(stop)
+                if error is not None:
+                    await self._pause(backoff, stop, error)
+        finally:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _reachable(self) -> bool:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            return bool(await client.ping())
+        except Exception:
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    @staticmethod
+    async def _pause(backoff: Backoff, stop: asyncio.Event, why: str) -> None:
+        delay = backoff.next()
+        log.warning("worker: %s; reconnecting in %.1fs (retry %s)", why, delay, backoff.attempt)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+    async def _consume(self, stop: asyncio.Event) -> str | None:
+        """One arq consumer until ``stop`` (None) or until it fails (why, e.g. Redis went away)."""
         arq = self.build()
         task = asyncio.create_task(arq.async_run())
         stopper = asyncio.create_task(stop.wait())
         try:
             done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if task in done:
-                task.result()  # re-raise why the consumer stopped (e.g. Redis unreachable)
+            if task in done and not stop.is_set():
+                exc = task.exception() if not task.cancelled() else None
+                return f"Redis connection lost ({type(exc).__name__ if exc else 'consumer stopped'})"
+            return None
         finally:
             stopper.cancel()
-            await arq.close()  # cancels running jobs (they are re-run later) and closes Redis
+            await self._close(arq)  # cancels running jobs (they are re-run later) and closes Redis
             if not task.done():
                 task.cancel()
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            with contextlib.suppress(BaseException):
+                await task
+
+    @staticmethod
+    async def _close(arq: Any) -> None:
+        try:
+            async with asyncio.timeout(REDIS_CLOSE_TIMEOUT_S):
+                await arq.close()
+        except Exception:  # Redis is gone: drop the pool without the goodbye commands
+            pool = getattr(arq, "_pool", None)
+            if pool is not None:
+                with contextlib.suppress(Exception):
+                    await pool.connection_pool.disconnect()
 
 
 def _configure_logging() -> None:
