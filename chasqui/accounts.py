@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from chasqui.db.models import ROLES as TENANT_ROLES
-from chasqui.db.models import AuditLog, Membership, Tenant, User
+from chasqui.db.models import AuditLog, Membership, PanelSession, Tenant, User
 
 SUPERADMIN = "superadmin"
 ROLES = (SUPERADMIN, *TENANT_ROLES)
@@ -30,6 +31,10 @@ MIN_NEW_PASSWORD_LENGTH = 10  # a password chosen in the panel (/account/passwor
 ONE_TIME_PASSWORD_ACTION = "auth.one_time_password"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 _LEGACY_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MIN_PASSWORD_SCORE = 3  # zxcvbn 0-4: 3 is "safely unguessable" (about 10^8 guesses and more)
+# Words an attacker tries first against this product, besides the user's own e-mail and name.
+PRODUCT_WORDS = ("chasqui", "whatsapp", "contraseña", "contrasena", "clave", "password", "admin", "panel")
+WEAK_PASSWORD = "La contraseña es demasiado fácil de adivinar"
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the e-mail is unknown, so both cases take the same time.
@@ -42,6 +47,36 @@ def normalize_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def weak_password_problem(password: str, email: str = "", name: str = "") -> str | None:
+    """A Spanish reason why ``password`` is too easy to guess (a common or breached password,
+    the user's e-mail or name, a keyboard pattern...), or None when it is strong enough."""
+    local_part = email.split("@", 1)[0]
+    own_words = [w for w in (email, local_part, *re.split(r"[\W_]+", local_part), name, *name.split()) if w]
+    if any(len(w) >= 4 and w.lower() in password.lower() for w in own_words):
+        return f"{WEAK_PASSWORD}: no uses tu correo ni tu nombre."
+    result = zxcvbn(password[:100], user_inputs=[*own_words, *PRODUCT_WORDS])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        return f"{WEAK_PASSWORD}: es una contraseña común o sigue un patrón conocido."
+    return None
+
+
+def revoke_sessions(session: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
+    """End every panel session of a user (but ``keep_session_id``); how many were ended."""
+    query = update(PanelSession).where(PanelSession.user_id == user_id, PanelSession.revoked_at.is_(None))
+    if keep_session_id is not None:
+        query = query.where(PanelSession.id != keep_session_id)
+    return session.execute(query.values(revoked_at=datetime.now(UTC))).rowcount or 0
+
+
+def deactivate_user(session: Session, user: User) -> None:
+    """Disable a panel user: no login and every open session of theirs ends now."""
+    user.active = False
+    user.updated_at = datetime.now(UTC)
+    revoke_sessions(session, user.id)
+    session.add(AuditLog(tenant_id=None, user_id=user.id, action="account.disable", detail={}))
+    session.flush()
 
 
 def generate_password() -> str:
@@ -60,6 +95,9 @@ def create_user(
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    weak = weak_password_problem(password, email, name)
+    if weak:
+        raise ValueError(f"password: {weak}")
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise ValueError(f"a user {email} already exists")
     tenant = None
@@ -155,8 +193,12 @@ def uses_one_time_password(session: Session, user: User) -> bool:
     return isinstance(detail, dict) and detail.get("fingerprint") == password_fingerprint(user)
 
 
-def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> list[str]:
-    """Set a new password chosen by the user; the Spanish problems (nothing changed) or []."""
+def change_password(
+    session: Session, user: User, current: str, new: str, confirm: str, *, keep_session_id: int | None = None
+) -> list[str]:
+    """Set a new password chosen by the user; the Spanish problems (nothing changed) or [].
+
+    Every other panel session of the user ends (``keep_session_id``: the one making the change)."""
     problems: list[str] = []
     if not verify_password(user, current):
         problems.append("La contraseña actual no es correcta.")
@@ -168,8 +210,12 @@ def change_password(session: Session, user: User, current: str, new: str, confir
         problems.append("La confirmación no coincide con la nueva contraseña.")
     if not problems and new == current:
         problems.append("La nueva contraseña debe ser distinta de la actual.")
+    if not problems:
+        weak = weak_password_problem(new, user.email, user.name)
+        problems += [weak] if weak else []
     if problems:
         return problems
+    revoke_sessions(session, user.id, keep_session_id=keep_session_id)
     user.password_hash = hash_password(new)
     user.updated_at = datetime.now(UTC)
     session.add(AuditLog(tenant_id=None, user_id=user.id, action="account.password.change", detail={}))

@@ -12,7 +12,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
@@ -34,9 +34,14 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
-    # Behind a reverse proxy that terminates TLS: believe its ``X-Forwarded-Proto`` header (the
-    # session cookie is then marked Secure). Leave off when clients can reach the app directly.
-    trust_proxy: bool = False
+    # The reverse proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed (the
+    # client IP for login limits, https for the Secure cookie and HSTS): comma-separated IPs or
+    # networks, "*" for any (only when clients cannot reach the app directly). Also given to
+    # uvicorn as ``forwarded_allow_ips``.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Panel sessions end after this long without a request, and this long after the login.
+    session_idle_timeout_s: int = Field(default=30 * 60, ge=60)
+    session_absolute_timeout_s: int = Field(default=12 * 3600, ge=300)
 
     @model_validator(mode="after")
     def _ensure_secret_key(self) -> Settings:
@@ -50,6 +55,24 @@ class Settings(BaseSettings):
         return self.secret_key.get_secret_value()
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if missing; the folders created here are 0700."""
+    path = Path(path).expanduser()
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for created in missing:
+        os.chmod(created, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (0600) if it does not exist yet."""
+    make_private_dir(Path(path).expanduser().parent)
+    try:
+        os.close(os.open(Path(path).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+
+
 def load_or_create_secret_key(data_dir: Path) -> str:
     """Read ``<data_dir>/secret_key``; create it (random, mode 0600) when it does not exist."""
     path = Path(data_dir) / SECRET_KEY_FILE
@@ -57,7 +80,7 @@ def load_or_create_secret_key(data_dir: Path) -> str:
         key = path.read_text(encoding="utf-8").strip()
         if key:
             return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     # O_EXCL: when two processes race on first start, the loser reads the winner's key.
     try:

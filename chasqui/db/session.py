@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from chasqui.config import create_private_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -37,7 +39,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = parsed.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
         if not in_memory:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(database))  # 0600 in a 0700 folder (the WAL files follow)
         options = {"connect_args": {"check_same_thread": False, "timeout": 30}}
         if in_memory:  # one shared connection, or every thread would see its own empty database
             options["poolclass"] = StaticPool

@@ -2,8 +2,8 @@
 
 The first panel user gets a one-time password printed at the first start; until it is changed the
 login lands here and every page shows a banner asking to change it (``PanelUser.must_change_password``).
-Changing the password ends the user's other sessions (the session holds a password fingerprint);
-this session is kept.
+Changing the password ends the user's other sessions (revoked on the server); this session is
+kept. A weak password (common, breached, the user's e-mail or name) is refused.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from chasqui.accounts import MIN_NEW_PASSWORD_LENGTH, change_password, password_fingerprint
+from chasqui.accounts import MIN_NEW_PASSWORD_LENGTH, change_password
 from chasqui.db.models import User
 from chasqui.web.access import panel_user, require_csrf
 from chasqui.web.layout import flash, render
+from chasqui.web.sessions import current_session_id
 
 router = APIRouter()
 
@@ -43,13 +44,12 @@ def password_change(
             return _page(request, user, problems, status_code=429)
         row = session.get(User, user.id)
         assert row is not None  # panel_user found it
-        problems = change_password(session, row, current, new, confirm)
+        problems = change_password(session, row, current, new, confirm, keep_session_id=current_session_id(request))
         if problems:
             session.rollback()  # nothing half-saved (not even a rehash of the old password)
             if "La contraseña actual no es correcta." in problems:
                 state.login_limiter.fail(key)
             return _page(request, user, problems, status_code=400)
-        request.session["pwf"] = password_fingerprint(row)
     state.login_limiter.reset(key)
     flash(request, notice="Contraseña actualizada.")
     return RedirectResponse("/", status_code=303)

@@ -12,7 +12,8 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from chasqui.config import Settings, get_settings
 from chasqui.runtime import Runtime
 from chasqui.web.access import NotLoggedIn
-from chasqui.web.auth import LoginLimiter, SecureSessionCookie
+from chasqui.web.auth import LoginLimiter, LoginThrottle
+from chasqui.web.headers import SecurityHeadersMiddleware
 from chasqui.web.layout import STATIC_DIR, make_templates, render
 from chasqui.web.live import Live
+from chasqui.web.sessions import SESSION_COOKIE as SESSION_COOKIE  # re-exported for tests
+from chasqui.web.sessions import ServerSessionMiddleware, SessionStore
 from chasqui.whatsapp.graph import GraphClient
 from chasqui.worker.queue import EmbeddedQueue, NullQueue, RedisQueue, WorkQueue, queue_name
 from chasqui.worker.run import Worker, WorkerConfig
@@ -39,8 +43,6 @@ log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Paths whose errors stay JSON/plain (machines read them); every other error is a panel page.
 MACHINE_PREFIXES = ("/api", "/webhook", "/health", "/events", "/static")
-SESSION_COOKIE = "chasqui_session"
-SESSION_MAX_AGE_S = 14 * 24 * 3600
 ADMIN_EMAIL = "admin@chasqui.local"
 Progress = Callable[[str], None]
 
@@ -55,6 +57,8 @@ class AppState:
     templates: Jinja2Templates
     login_limiter: LoginLimiter
     live: Live | None = None
+    sessions: SessionStore | None = None  # server-side panel sessions
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def bootstrap(settings: Settings, progress: Progress | None = None, panel_url: str = "http://127.0.0.1:8000") -> None:
@@ -127,6 +131,7 @@ def create_app(
             make_templates(),
             LoginLimiter(),
             live,
+            _session_store(runtime, settings),
         )
         if worker is not None:
             worker.start()
@@ -142,15 +147,10 @@ def create_app(
             runtime.db.dispose()
 
     app = FastAPI(title="Chasqui", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret(),
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE_S,
-        same_site="lax",
-        https_only=False,
-    )
-    app.add_middleware(SecureSessionCookie, cookie_name=SESSION_COOKIE, trust_proxy=settings.trust_proxy)
+    app.add_middleware(ServerSessionMiddleware, store_of=_store_of)
+    app.add_middleware(SecurityHeadersMiddleware)
+    # client IP and https from X-Forwarded-* only when the peer is a configured proxy
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
     from chasqui.web import account, auth, operator, webhook
 
@@ -169,6 +169,19 @@ def create_app(
     admin.install(app)  # configuration, catalog, ML, dashboard, exports, API tokens
     api.install(app)  # REST API /api/v1 and its docs at /api/docs
     return app
+
+
+def _session_store(runtime: Runtime, settings: Settings) -> SessionStore:
+    return SessionStore(
+        runtime.session,
+        idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
+        absolute_timeout=timedelta(seconds=settings.session_absolute_timeout_s),
+    )
+
+
+def _store_of(scope: Any) -> SessionStore | None:
+    state = getattr(scope["app"].state, "chasqui", None)
+    return state.sessions if state is not None else None
 
 
 def _add_error_pages(app: FastAPI) -> None:

@@ -1,12 +1,13 @@
-"""Panel login (CONTRACT §6): form, session cookie, CSRF, rate limit, the current user.
+"""Panel login (CONTRACT §6): form, session, CSRF, rate limit, the current user.
 
-* The session is a signed cookie (Starlette ``SessionMiddleware``, itsdangerous, the secret key):
-  HttpOnly, SameSite=Lax. It holds the user id, a fingerprint of the password hash (changing the
-  password ends every old session) and the session's CSRF token. Nothing is stored in it before a
-  successful login, so a wrong login sets no cookie.
+* The session is server-side (``chasqui.web.sessions``): the HttpOnly, SameSite=Lax cookie holds
+  only a random id; logout, a password change or disabling the user revokes it on the server.
+  Nothing is stored before a successful login, so a wrong login sets no cookie.
 * The login form carries a signed, time-limited CSRF token (no cookie needed) and a POST whose
   ``Origin`` names another site is refused; forms after login use the session's token.
-* Failed logins are limited per client IP + e-mail (``MAX_FAILURES`` per ``WINDOW_S``), in process.
+* Failed logins are limited per client IP + e-mail, per client IP across e-mails (spraying) and per
+  e-mail across IPs (``LoginThrottle``, in process). The client IP is the proxy's
+  ``X-Forwarded-For`` only when the peer is a configured proxy (``Settings.forwarded_allow_ips``).
 """
 
 from __future__ import annotations
@@ -22,54 +23,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chasqui.accounts import (
-    authenticate,
-    normalize_email,
-    password_fingerprint,
-    user_tenants,
-    uses_one_time_password,
-)
+from chasqui.accounts import authenticate, normalize_email, user_tenants, uses_one_time_password
 from chasqui.db.models import User
+from chasqui.web.sessions import begin_session, end_session
 
 router = APIRouter()
 
 
-class SecureSessionCookie:
-    """ASGI middleware around ``SessionMiddleware``: marks the session cookie ``Secure`` when the
-    request came over TLS (an https scheme, or ``X-Forwarded-Proto: https`` with ``trust_proxy``)."""
-
-    def __init__(self, app: ASGIApp, cookie_name: str, trust_proxy: bool = False) -> None:
-        self.app, self.prefix, self.trust_proxy = app, f"{cookie_name}=".encode(), trust_proxy
-
-    def _over_tls(self, scope: Scope) -> bool:
-        if scope.get("scheme") in ("https", "wss"):
-            return True
-        if not self.trust_proxy:
-            return False
-        forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"")
-        return forwarded.split(b",")[0].strip().lower() == b"https"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._over_tls(scope):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_secure(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    (k, v + b"; secure")
-                    if k.lower() == b"set-cookie" and v.startswith(self.prefix) and b"secure" not in v.lower()
-                    else (k, v)
-                    for k, v in message.get("headers", [])
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_secure)
-
-MAX_FAILURES = 10
+MAX_FAILURES = 10  # per client IP + e-mail
 WINDOW_S = 300.0
+MAX_FAILURES_PER_IP = 30  # one address trying many e-mails (password spraying)
+MAX_FAILURES_PER_EMAIL = 50  # one account tried from many addresses
+SPRAY_WINDOW_S = 900.0
 LOGIN_TOKEN_MAX_AGE_S = 2 * 3600
 
 
@@ -103,6 +69,36 @@ class LoginLimiter:
     def reset(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+class LoginThrottle:
+    """Failed logins counted three ways; any exhausted count refuses the next attempt.
+
+    A success clears only its IP + e-mail count: a sprayer who knows one password cannot reset
+    the per-IP count with it."""
+
+    def __init__(self) -> None:
+        self.pair = LoginLimiter(MAX_FAILURES, WINDOW_S)
+        self.per_ip = LoginLimiter(MAX_FAILURES_PER_IP, SPRAY_WINDOW_S)
+        self.per_email = LoginLimiter(MAX_FAILURES_PER_EMAIL, SPRAY_WINDOW_S)
+
+    @staticmethod
+    def _keys(ip: str, email: str) -> tuple[str, str, str]:
+        email = normalize_email(email)
+        return f"{ip}|{email}", ip, email
+
+    def blocked(self, ip: str, email: str) -> bool:
+        pair, ip_key, email_key = self._keys(ip, email)
+        return self.pair.blocked(pair) or self.per_ip.blocked(ip_key) or self.per_email.blocked(email_key)
+
+    def fail(self, ip: str, email: str) -> None:
+        pair, ip_key, email_key = self._keys(ip, email)
+        self.pair.fail(pair)
+        self.per_ip.fail(ip_key)
+        self.per_email.fail(email_key)
+
+    def succeeded(self, ip: str, email: str) -> None:
+        self.pair.reset(self._keys(ip, email)[0])
 
 
 @dataclass(frozen=True)
@@ -160,12 +156,12 @@ def check_session_csrf(request: Request, token: str) -> bool:
 
 
 def load_panel_user(session: Session, request: Request) -> PanelUser | None:
-    """The logged-in user of this request (None: not logged in, deactivated or password changed)."""
+    """The logged-in user of this request (None: not logged in, session ended, user deactivated)."""
     uid = request.session.get("uid")
     if not isinstance(uid, int):
         return None
     user = session.get(User, uid)
-    if user is None or not user.active or request.session.get("pwf") != password_fingerprint(user):
+    if user is None or not user.active:
         return None
     tenants = tuple(TenantAccess(t.id, t.slug, t.name, role) for t, role in user_tenants(session, user))
     wanted = request.session.get("tid")
@@ -174,9 +170,9 @@ def load_panel_user(session: Session, request: Request) -> PanelUser | None:
     return PanelUser(user.id, user.email, user.is_superadmin, tenants, current, must_change)
 
 
-def _client_key(request: Request, email: str) -> str:
-    host = request.client.host if request.client else "?"
-    return f"{host}|{normalize_email(email)}"
+def client_ip(request: Request) -> str:
+    """The client's address (a configured proxy's ``X-Forwarded-For`` already applied)."""
+    return request.client.host if request.client else "?"
 
 
 def _login_page(
@@ -211,8 +207,8 @@ def login(
             email=email,
             status_code=400,
         )
-    key = _client_key(request, email)
-    if state.login_limiter.blocked(key):
+    ip = client_ip(request)
+    if state.login_throttle.blocked(ip, email):
         return _login_page(
             request,
             error="Demasiados intentos fallidos. Espera unos minutos y vuelve a intentarlo.",
@@ -226,24 +222,16 @@ def login(
             if uses_one_time_password(session, user):
                 next_page = "/account/password"
             tenants = user_tenants(session, user)
-            request.session.clear()
-            request.session.update(
-                {
-                    "uid": user.id,
-                    "pwf": password_fingerprint(user),
-                    "csrf": secrets.token_urlsafe(24),
-                    "tid": tenants[0][0].id if tenants else None,
-                }
-            )
+            begin_session(request, user.id, tenants[0][0].id if tenants else None)
     if user is None:
-        state.login_limiter.fail(key)
+        state.login_throttle.fail(ip, email)
         return _login_page(request, error="Correo o contraseña incorrectos.", email=email, status_code=401)
-    state.login_limiter.reset(key)
+    state.login_throttle.succeeded(ip, email)
     return RedirectResponse(next_page, status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")) -> Response:
     if check_session_csrf(request, csrf_token):
-        request.session.clear()
+        end_session(request)  # revoked on the server: a copy of the cookie no longer works
     return RedirectResponse("/login", status_code=303)

@@ -128,7 +128,8 @@ def test_the_session_cookie_is_secure_over_https_only(client: TestClient) -> Non
 
 
 def test_behind_a_trusted_proxy_x_forwarded_proto_https_makes_it_secure(web_settings: Settings) -> None:
-    settings = web_settings.model_copy(update={"trust_proxy": True})
+    # TestClient's peer address is "testclient": configured here as the trusted proxy
+    settings = web_settings.model_copy(update={"forwarded_allow_ips": "testclient"})
     with TestClient(create_app(settings, embedded_worker=False, worker_config=FAST_WORKER)) as client:
         _add_admin(client, one_time=False)
         proxied = _login(_browser(client), ONE_TIME, **{"X-Forwarded-Proto": "https"})

@@ -18,6 +18,7 @@ from chasqui.db.models.llm import LlmUsage
 from chasqui.db.models.nlu import MODEL_STATUSES, SAMPLE_SOURCES, Intent, ModelVersion, TrainingSample
 from chasqui.db.models.platform import PlatformSetting
 from chasqui.db.models.sales import FULFILLMENTS, ORDER_STATUSES, Cart, CartItem, Order, OrderItem
+from chasqui.db.models.sessions import PanelSession
 from chasqui.db.models.tenant import (
     BotSettings,
     BusinessSettings,
@@ -60,6 +61,7 @@ __all__ = [
     "Order",
     "OrderItem",
     "OutboxMessage",
+    "PanelSession",
     "PaymentMethod",
     "PlatformSetting",
     "Product",
