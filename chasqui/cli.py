@@ -85,6 +85,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     uvicorn.run(
         "chasqui.web.app:create_app", factory=True, host=host, port=port, workers=workers,
         timeout_graceful_shutdown=3,
+        server_header=False,  # no "Server: uvicorn" banner
+        forwarded_allow_ips=settings().forwarded_allow_ips,  # X-Forwarded-* only from these proxies
     )
 
 
@@ -109,6 +111,20 @@ def init() -> None:
     from chasqui.web.app import bootstrap
 
     bootstrap(settings(), progress_line)
+
+
+@app.command("purge-webhooks")
+@friendly
+def purge_webhooks(
+    days: int | None = typer.Option(None, min=1, help="keep this many days (default: CHASQUI_WEBHOOK_RETENTION_DAYS)"),
+) -> None:
+    """Delete raw webhook bodies older than the retention (the worker also does it hourly)."""
+    from chasqui.runtime import Runtime
+    from chasqui.whatsapp.retention import purge_webhook_events
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    print(purge_webhook_events(runtime, days=days))
 
 
 # ---------------------------------------------------------------------------------------- tenants
@@ -226,22 +242,33 @@ def chat(
 # ---------------------------------------------------------------------------------------- nlu
 @nlu_app.command("train")
 @friendly
-def nlu_train(tenant: str | None = typer.Option(None, "--tenant", help="slug or tenant file")) -> None:
-    """Train and register a new intent model version; prints its metrics."""
+def nlu_train(tenant: str | None = typer.Option(
+    None, "--tenant", help="slug or tenant file: train that tenant's own model (default: the platform model)"
+)) -> None:
+    """Train a new intent model version, judge it against the one in use and promote it or reject it
+    (with the reason); prints its metrics."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from chasqui.nlu.registry import train_new_version
+    from chasqui.nlu.learning import retrain
     from chasqui.runtime import open_runtime
 
-    with open_runtime(settings(), tenant) as (runtime, _slug), Progress(
+    with open_runtime(settings(), tenant) as (runtime, slug), Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
     ) as bar:
         task = bar.add_task("training", total=None)
-        with runtime.session() as session:
-            version = train_new_version(session, lambda m: bar.update(task, description=m))
+        tenant_id = None
+        if slug is not None:
+            with runtime.session() as session:
+                tenant_id = runtime.snapshot(session, slug).id
+        run = retrain(runtime.db, tenant_id=tenant_id, trigger="cli",
+                      progress=lambda m: bar.update(task, description=m))
         bar.update(task, description="done")
-    print(json.dumps({"version": version.version, "status": version.status, "samples": version.sample_count,
-                      "duration_s": round(version.duration_s, 2), "metrics": version.metrics}, ensure_ascii=False))
+    print(json.dumps({"version": run.version, "status": run.status, "scope": run.metrics["scope"],
+                      "samples": run.sample_count, "duration_s": round(run.duration_s, 2),
+                      "rejection": run.metrics["rejection"], "metrics": run.metrics}, ensure_ascii=False))
+    if not run.promoted:
+        err.print(f"[red]Versión {run.version} rechazada:[/] {run.metrics['rejection']}")
+        raise typer.Exit(2)
 
 
 def _matcher_for(runtime: Any, slug: str | None) -> Any:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Panel sessions end after this long without a request, and this long after the login.
     session_idle_timeout_s: int = Field(default=30 * 60, ge=60)
     session_absolute_timeout_s: int = Field(default=12 * 3600, ge=300)
+    # Raw webhook bodies (``webhook_events``) are deleted this many days after they arrived (the
+    # worker purges hourly; ``chasqui purge-webhooks`` does it by hand).
+    webhook_retention_days: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _ensure_secret_key(self) -> Settings:

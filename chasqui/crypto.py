@@ -8,6 +8,8 @@ unreadable: ``decrypt`` then raises ``DecryptionError`` with a message saying so
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -52,3 +54,20 @@ def decrypt(token: str, secret_key: str | None = None) -> str:
             "cannot decrypt a stored secret: it was encrypted with another secret key "
             "(CHASQUI_SECRET_KEY or data/secret_key changed) or the value is damaged"
         ) from exc
+
+
+_HASH_INFO = b"chasqui lookup hash v1"
+
+
+@lru_cache(maxsize=8)
+def _hash_key(secret_key: str) -> bytes:
+    if not secret_key:
+        raise ValueError("the secret key is empty")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=_HASH_INFO)
+    return hkdf.derive(secret_key.encode("utf-8"))
+
+
+def keyed_hash(value: str, secret_key: str | None = None) -> str:
+    """HMAC-SHA256 of ``value`` (hex) keyed from the secret key: an index for looking a secret up
+    without storing it readable (e.g. the webhook verify token)."""
+    return hmac.new(_hash_key(_key(secret_key)), value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()

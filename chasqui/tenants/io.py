@@ -209,7 +209,6 @@ def _apply_tenant(tenant: Tenant, data: TenantFile, secret_key: str | None) -> N
             "phone_number_id": wa.phone_number_id if wa else None,
             "display_phone_number": (wa.display_phone_number or None) if wa else None,
             "waba_id": (wa.waba_id or None) if wa else None,
-            "verify_token": (wa.verify_token or None) if wa else None,
         },
     )
     _assign(
@@ -221,6 +220,10 @@ def _apply_tenant(tenant: Tenant, data: TenantFile, secret_key: str | None) -> N
             "app_secret_encrypted": _secret(
                 tenant.app_secret_encrypted, wa.app_secret if wa else "", secret_key
             ),
+            "verify_token_encrypted": _secret(
+                tenant.verify_token_encrypted, wa.verify_token if wa else "", secret_key
+            ),
+            "verify_token_hash": crypto.keyed_hash(wa.verify_token, secret_key) if wa and wa.verify_token else None,
         },
     )
 

@@ -224,5 +224,5 @@ def whatsapp_account(tenant: Tenant, secret_key: str | None = None) -> WhatsAppA
         phone_number_id=tenant.phone_number_id,
         access_token=reveal(tenant.access_token_encrypted),
         app_secret=reveal(tenant.app_secret_encrypted),
-        verify_token=tenant.verify_token or "",
+        verify_token=reveal(tenant.verify_token_encrypted),
     )

@@ -153,6 +153,9 @@ def create_app(
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
     from chasqui.web import account, auth, operator, webhook
+    from chasqui.web.access_log import install_redaction
+
+    install_redaction()  # the webhook verify token and access tokens never reach the access log
 
     @app.get("/health")
     def health() -> dict[str, bool]:

@@ -9,6 +9,7 @@ the message is already committed and the worker's sweep finds it).
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 import anyio
@@ -17,6 +18,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from chasqui.crypto import DecryptionError, decrypt, keyed_hash
 from chasqui.db.models import Tenant
 from chasqui.whatsapp.ingest import ingest
 from chasqui.worker.queue import signal_all
@@ -61,9 +63,19 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 def _verify_token_known(request: Request, token: str) -> bool:
+    """Some tenant has this verify token (stored encrypted; found by its keyed hash)."""
     runtime = request.app.state.chasqui.runtime
+    secret_key = runtime.settings.secret()
     with runtime.session() as session:
-        return session.scalar(select(Tenant.id).where(Tenant.verify_token == token).limit(1)) is not None
+        for encrypted in session.scalars(
+            select(Tenant.verify_token_encrypted).where(Tenant.verify_token_hash == keyed_hash(token, secret_key))
+        ):
+            try:
+                if encrypted and hmac.compare_digest(decrypt(encrypted, secret_key), token):
+                    return True
+            except DecryptionError:
+                log.error("webhook: a stored verify token cannot be decrypted")
+    return False
 
 
 @router.get("/webhook")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ import httpx
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# Meta's media ids are decimal numbers; anything else never reaches a Graph URL.
+MEDIA_ID = re.compile(r"[0-9]{1,64}")
+# Meta's CDN hosts that serve media downloads (HTTPS only), besides the Graph API host itself.
+MEDIA_HOST_SUFFIXES = (".fbcdn.net", ".fbsbx.com", ".whatsapp.net")
 
 # Meta error codes a later retry can fix: rate limits, throttling, temporary outages.
 TRANSIENT_CODES = frozenset(
@@ -226,15 +231,37 @@ class GraphClient:
         self._request("POST", self.messages_url(phone_number_id), token, mark_read(wamid, typing=typing))
 
     def media_info(self, token: str, media_id: str) -> dict[str, Any]:
-        """``GET /{media id}``: the short-lived download ``url``, ``mime_type``, ``file_size``, ``sha256``."""
+        """``GET /{media id}``: the short-lived download ``url``, ``mime_type``, ``file_size``, ``sha256``.
+        Only numeric ids are asked for (an id is never a path or a query string)."""
+        if not MEDIA_ID.fullmatch(media_id):
+            raise GraphError(f"media id {ascii(media_id[:64])} is not numeric", transient=False)
         data = self._request("GET", f"{self.base_url}/{self.version}/{media_id}", token, None)
         if not isinstance(data, dict) or not data.get("url"):
             raise GraphError(f"no download URL for media {media_id}", transient=False)
         return data
 
+    def is_media_host(self, url: str) -> bool:
+        """True for a URL on Meta's media hosts (the configured Graph API host, with its scheme, or
+        HTTPS on ``MEDIA_HOST_SUFFIXES``): the only places the access token is sent to download."""
+        try:
+            target = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return False
+        base = httpx.URL(self.base_url)
+        host = (target.host or "").lower().rstrip(".")
+        if not host or target.userinfo:
+            return False
+        if host == base.host.lower() and target.scheme == base.scheme and target.port == base.port:
+            return True
+        return target.scheme == "https" and target.port in (None, 443) and any(
+            host == suffix.lstrip(".") or host.endswith(suffix) for suffix in MEDIA_HOST_SUFFIXES
+        )
+
     def download(self, url: str, token: str, max_bytes: int) -> bytes:
         """Download a media URL with the token, refusing more than ``max_bytes`` (checked while
-        streaming, not only from the declared length)."""
+        streaming, not only from the declared length) and any host but Meta's (``is_media_host``)."""
+        if not self.is_media_host(url):
+            raise GraphError(f"media URL host refused: {ascii(url[:100])}", transient=False)
         try:
             with self._http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
                 if not response.is_success:

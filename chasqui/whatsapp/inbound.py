@@ -13,10 +13,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from chasqui.whatsapp.graph import MEDIA_ID
 from chasqui.whatsapp.payloads import InboundMessage, MessageType
+
+log = logging.getLogger(__name__)
+REJECTED_MEDIA_ID = "Id de medio inválido: el archivo no se descargó."
 
 # Kinds recorded for the history but never answered by the bot.
 SILENT_KINDS = frozenset(
@@ -61,10 +66,18 @@ def _media(message: InboundMessage, kind: MessageType) -> StoredContent:
         summary = f"{summary}: {media.filename}"
     if media.caption:
         summary = f"{summary}: {media.caption}"
+    media_id = media.id if MEDIA_ID.fullmatch(media.id) else ""
+    if media.id and not media_id:
+        log.warning(
+            "webhook: message %s: media id %s is not numeric; not downloaded",
+            ascii(message.id[:64]),
+            ascii(media.id[:64]),
+        )
     details = _clean(
         {
             "kind": kind.value,
-            "id": media.id,
+            "id": media_id,
+            "download_error": REJECTED_MEDIA_ID if media.id and not media_id else None,
             "mime_type": media.mime_type,
             "sha256": media.sha256,
             "filename": media.filename,

@@ -3,17 +3,19 @@
 ``fetch_media`` asks the Graph API for the media's URL (``GET /{media id}``), refuses types and
 sizes outside ``LIMITS`` (Meta's own limits per kind; the declared size, then the bytes actually
 received), checks the ``sha256`` Meta reports when it reports one, and writes the file to
-``<data dir>/media/<tenant slug>/<media id>.<ext>`` (written to a temporary name and renamed, so a
-crash never leaves half a file under the final name). The result goes into the message's ``media``
-dict (``path``, ``mime_type``, ``size``, ``sha256``): an image after a payment request is the voucher,
-an audio waits for transcription.
+``<data dir>/media/<tenant id>/in-<random>.<ext>`` (the folder the panel serves that tenant's files
+from; a random name, so two files never overwrite each other; folders 0700, files 0600; written to
+a temporary name and renamed, so a crash never leaves half a file under the final name). The
+result goes into the message's ``media`` dict (``path``, relative to ``<data dir>/media``,
+``mime_type``, ``size``, ``sha256``): an image after a payment request is the voucher, an audio
+waits for transcription.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,6 @@ EXTENSIONS = {
     "video/3gpp": "3gp",
     "application/pdf": "pdf",
 }
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class MediaRefused(Exception):
@@ -57,7 +58,7 @@ class MediaRefused(Exception):
 
 @dataclass(frozen=True)
 class StoredMedia:
-    path: str  # relative to the data dir
+    path: str  # relative to <data dir>/media
     mime_type: str
     size: int
     sha256: str
@@ -70,8 +71,27 @@ def _mime(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` created if missing; it and the folders created for it are 0700 (whatever the umask)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for created in missing:
+        os.chmod(created, 0o700)
+    return path
+
+
+def write_private(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` (0600) through a temporary file renamed into place."""
+    private_dir(target.parent)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.replace(temporary, target)
+
+
 def fetch_media(
-    graph: GraphClient, token: str, media_id: str, data_dir: Path, tenant_slug: str, limits: dict[str, int] = LIMITS
+    graph: GraphClient, token: str, media_id: str, data_dir: Path, tenant_id: int, limits: dict[str, int] = LIMITS
 ) -> StoredMedia:
     """Download media ``media_id`` and store it; raises ``MediaRefused``, ``MediaTooLarge`` or ``GraphError``."""
     info = graph.media_info(token, media_id)
@@ -87,10 +107,6 @@ def fetch_media(
     expected = info.get("sha256")
     if expected and expected != digest:
         raise MediaRefused(f"media {media_id}: sha256 mismatch")
-    relative = Path("media") / _SAFE.sub("_", tenant_slug) / f"{_SAFE.sub('_', media_id)}.{EXTENSIONS[mime]}"
-    target = Path(data_dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-    temporary.write_bytes(content)
-    os.replace(temporary, target)
-    return StoredMedia(str(relative), mime, len(content), digest)
+    relative = f"{int(tenant_id)}/in-{secrets.token_hex(12)}.{EXTENSIONS[mime]}"
+    write_private(Path(data_dir).resolve() / "media" / relative, content)
+    return StoredMedia(relative, mime, len(content), digest)

@@ -3,7 +3,7 @@
 ``MediaFetcher.prepare(runtime, C)`` looks at C's oldest unprocessed message; if it carries media
 that is not downloaded yet (``media.id`` without ``media.path``), it fetches it through the Graph
 API with the tenant's token (``chasqui.whatsapp.media``: type and size limits, stored under
-``<data dir>/media/<tenant>/``) and records ``path``, ``mime_type``, ``size`` and ``sha256`` — or
+``<data dir>/media/<tenant id>/``) and records ``path``, ``mime_type``, ``size`` and ``sha256`` — or
 ``download_error`` — in the message's ``media``. A failure never blocks the conversation: the
 message is processed anyway (the panel shows the error; the engine sees the same message kind).
 """
@@ -36,8 +36,8 @@ class MediaFetcher:
     data_dir: Path
     secret_key: str
 
-    def _pending(self, runtime: Runtime, conversation_id: int) -> tuple[int, str, str, str] | None:
-        """(message id, media id, tenant slug, token) of the next message whose media is missing."""
+    def _pending(self, runtime: Runtime, conversation_id: int) -> tuple[int, str, int, str] | None:
+        """(message id, media id, tenant id, token) of the next message whose media is missing."""
         with runtime.session() as session:
             message = session.scalar(
                 select(Message)
@@ -60,19 +60,19 @@ class MediaFetcher:
             except DecryptionError:
                 account = None
             token = account.access_token if account else ""
-            return message.id, str(media["id"]), tenant.slug if tenant else "unknown", token or ""
+            return message.id, str(media["id"]), message.tenant_id, token or ""
 
     def prepare(self, runtime: Runtime, conversation_id: int) -> None:
         pending = self._pending(runtime, conversation_id)
         if pending is None:
             return
-        message_id, media_id, slug, token = pending
+        message_id, media_id, tenant_id, token = pending
         update: dict[str, object]
         if not token:
             update = {"download_error": "the tenant has no WhatsApp access token"}
         else:
             try:
-                update = fetch_media(self.graph, token, media_id, self.data_dir, slug).as_dict()
+                update = fetch_media(self.graph, token, media_id, self.data_dir, tenant_id).as_dict()
             except (MediaRefused, MediaTooLarge) as exc:
                 update = {"download_error": str(exc)}
             except GraphError as exc:

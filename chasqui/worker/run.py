@@ -45,6 +45,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chasqui.whatsapp.retention import PURGE_EVERY_S, purge_webhook_events
 from chasqui.worker.drain import drain, pending_conversations
 from chasqui.worker.media import MediaFetcher
 from chasqui.worker.outbox import OutboxSender, RetryPolicy, safe_send_due
@@ -201,12 +202,26 @@ class Worker:
         except Exception:
             log.exception("worker: cannot recover interrupted outbox rows")
 
+    def _purge_webhooks(self) -> None:
+        """Raw webhook bodies past ``webhook_retention_days`` are deleted (hourly, see retention)."""
+        try:
+            deleted = purge_webhook_events(self.runtime)
+        except Exception:
+            log.exception("worker: cannot purge old webhook bodies")
+            return
+        if deleted:
+            log.info("worker: %s webhook bodies past their retention deleted", deleted)
+
     def _outbox_loop(self) -> None:
         next_recovery = 0.0
+        next_purge = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_recovery:
                 self._recover()
                 next_recovery = time.monotonic() + max(self.config.sweep_s, 1.0)
+            if time.monotonic() >= next_purge:
+                self._purge_webhooks()
+                next_purge = time.monotonic() + PURGE_EVERY_S
             self._outbox_wake.clear()
             report = safe_send_due(self.sender)
             if report.total:

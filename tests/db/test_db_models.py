@@ -34,7 +34,8 @@ def _graph() -> list[Base]:
         waba_id="102030405060",
         access_token_encrypted="gAAAA-token",
         app_secret_encrypted="gAAAA-secret",
-        verify_token="verify",
+        verify_token_encrypted="gAAAA-verify",
+        verify_token_hash="0" * 64,
         created_at=WHEN,
         updated_at=LATER,
     )

@@ -98,35 +98,35 @@ def test_a_voucher_image_is_downloaded_with_the_token_and_stored_under_the_data_
     graph_client: GraphClient, fake_graph: FakeGraph, tmp_path: Path
 ) -> None:
     content = b"\xff\xd8\xff" + b"captura de yape" * 100
-    fake_graph.add_media("media.777", content, "image/jpeg")
-    stored = fetch_media(graph_client, TOKEN, "media.777", tmp_path, "dulce-lima")
-    assert stored.path == "media/dulce-lima/media.777.jpg" and stored.mime_type == "image/jpeg"
-    assert (tmp_path / stored.path).read_bytes() == content
+    fake_graph.add_media("777", content, "image/jpeg")
+    stored = fetch_media(graph_client, TOKEN, "777", tmp_path, 1)
+    assert stored.path.startswith("1/in-") and stored.path.endswith(".jpg") and stored.mime_type == "image/jpeg"
+    assert (tmp_path / "media" / stored.path).read_bytes() == content
     assert stored.sha256 == hashlib.sha256(content).hexdigest() and stored.size == len(content)
     downloads = [r for r in fake_graph.requests if r.method == "GET"]
-    assert [r.path for r in downloads] == ["/v21.0/media.777", "/download/media.777"]
+    assert [r.path for r in downloads] == ["/v21.0/777", "/download/777"]
     assert all(r.token == TOKEN for r in downloads)
 
 
 def test_media_of_a_refused_type_or_over_the_limit_is_not_stored(
     graph_client: GraphClient, fake_graph: FakeGraph, tmp_path: Path
 ) -> None:
-    fake_graph.add_media("media.exe", b"MZ...", "application/x-msdownload")
+    fake_graph.add_media("7001", b"MZ...", "application/x-msdownload")
     with pytest.raises(MediaRefused, match="not accepted"):
-        fetch_media(graph_client, TOKEN, "media.exe", tmp_path, "dulce-lima")
-    fake_graph.add_media("media.big", b"x" * 2048, "image/jpeg", file_size=100)
+        fetch_media(graph_client, TOKEN, "7001", tmp_path, 1)
+    fake_graph.add_media("7002", b"x" * 2048, "image/jpeg", file_size=100)
     with pytest.raises(MediaTooLarge):  # Meta's description says 100 bytes; the download is what counts
-        fetch_media(graph_client, TOKEN, "media.big", tmp_path, "dulce-lima", limits={"image/jpeg": 1024})
-    fake_graph.add_media("media.liar", b"x" * 10, "image/jpeg", file_size=10 * 1024 * 1024)
+        fetch_media(graph_client, TOKEN, "7002", tmp_path, 1, limits={"image/jpeg": 1024})
+    fake_graph.add_media("7003", b"x" * 10, "image/jpeg", file_size=10 * 1024 * 1024)
     with pytest.raises(MediaRefused, match="over the"):
-        fetch_media(graph_client, TOKEN, "media.liar", tmp_path, "dulce-lima")
-    fake_graph.add_media("media.bad", b"abc", "image/png", sha256="0" * 64)
+        fetch_media(graph_client, TOKEN, "7003", tmp_path, 1)
+    fake_graph.add_media("7004", b"abc", "image/png", sha256="0" * 64)
     with pytest.raises(MediaRefused, match="sha256"):
-        fetch_media(graph_client, TOKEN, "media.bad", tmp_path, "dulce-lima")
+        fetch_media(graph_client, TOKEN, "7004", tmp_path, 1)
     assert not list(tmp_path.rglob("*.*"))
 
 
 def test_an_unknown_media_id_is_a_graph_error(graph_client: GraphClient, tmp_path: Path) -> None:
     with pytest.raises(GraphError) as error:
-        fetch_media(graph_client, TOKEN, "media.none", tmp_path, "dulce-lima")
+        fetch_media(graph_client, TOKEN, "7005", tmp_path, 1)
     assert not error.value.transient

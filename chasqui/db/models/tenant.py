@@ -27,7 +27,9 @@ class Tenant(Base):
     waba_id: Mapped[str | None] = mapped_column(String(64))
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
     app_secret_encrypted: Mapped[str | None] = mapped_column(Text)
-    verify_token: Mapped[str | None] = mapped_column(String(255), index=True)
+    # The webhook handshake token, encrypted; looked up by its keyed hash (``crypto.keyed_hash``).
+    verify_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    verify_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

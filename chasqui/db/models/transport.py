@@ -56,4 +56,8 @@ class WebhookEvent(Base):
     processed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_webhook_events_processed", "processed"), MYSQL_TABLE_OPTIONS)
+    __table_args__ = (
+        Index("ix_webhook_events_processed", "processed"),
+        Index("ix_webhook_events_received_at", "received_at"),  # the retention purge
+        MYSQL_TABLE_OPTIONS,
+    )

@@ -15,6 +15,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from chasqui.whatsapp.media import write_private
+
 MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024
 MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // (1024 * 1024)
 # A request larger than this is refused before its body is read (413).
@@ -91,9 +93,7 @@ def store_attachment(data_dir: Path, tenant_id: int, filename: str, content: byt
     mime_type, kind = check_attachment(filename, len(content))
     name = safe_filename(filename)
     relative = Path(str(tenant_id)) / f"{secrets.token_hex(12)}{Path(name).suffix.lower()}"
-    target = media_root(data_dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+    write_private(media_root(data_dir) / relative, content)  # folders 0700, file 0600
     summary = SUMMARIES[kind] + (f": {name}" if kind == "document" else "")
     return StoredFile(
         kind,
