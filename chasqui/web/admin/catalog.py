@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import or_, select
@@ -15,7 +15,8 @@ from starlette.datastructures import UploadFile
 
 from chasqui.db.models import Product, Promotion
 from chasqui.tenants.schema import PromotionEntry
-from chasqui.web.admin.catalog_excel import CatalogFileError, export_catalog, parse_catalog
+from chasqui.web.admin.catalog_excel import CatalogFileError, export_catalog
+from chasqui.web.admin.catalog_sandbox import parse_isolated
 from chasqui.web.admin.common import (
     MAX_UPLOAD_BYTES,
     Access,
@@ -237,7 +238,10 @@ def catalog_import_form(request: Request) -> Response:
     return _import_page(request, access)
 
 
-async def _read_upload(request: Request) -> tuple[bytes | None, str, bool, str | None]:
+Upload = tuple[bytes | None, str, bool, str | None]
+
+
+async def _read_upload(request: Request) -> Upload:
     """(file bytes, file name, deactivate-missing flag, error) of the import form."""
     try:
         form = await read_form(request, max_bytes=MAX_UPLOAD_BYTES + 64 * 1024, files=1)
@@ -260,15 +264,17 @@ async def _read_upload(request: Request) -> tuple[bytes | None, str, bool, str |
 
 
 @router.post("/import")
-async def catalog_import(request: Request) -> Response:
-    data, filename, deactivate, error = await _read_upload(request)
+def catalog_import(request: Request, upload: Annotated[Upload, Depends(_read_upload)]) -> Response:
+    """Plain ``def``: FastAPI runs it in a worker thread, and the file is parsed in a child process
+    (``parse_isolated``), so neither the parse nor the DB work ever blocks the event loop."""
+    data, filename, deactivate, error = upload
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
         if error is not None or data is None:
             status = 413 if error and "demasiado grande" in error else 400
             return _import_page(request, access, error=error, status=status)
         try:
-            parsed = parse_catalog(data)
+            parsed = parse_isolated(data)
         except CatalogFileError as exc:
             return _import_page(request, access, error=str(exc), status=400)
         if parsed.problems:

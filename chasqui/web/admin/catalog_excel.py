@@ -58,6 +58,7 @@ HEADER_SYNONYMS: dict[str, str] = {
 REQUIRED = ("sku", "name", "price")
 MAX_ROWS = 5000
 MAX_COLUMNS = 50
+MAX_SHEET_ROWS = 20_000  # every row read, empty ones included (also checked on the zip: catalog_guard)
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 YES = {"si", "sí", "s", "yes", "y", "true", "verdadero", "1", "x", "activo"}
 NO = {"no", "n", "false", "falso", "0", "inactivo"}
@@ -119,7 +120,8 @@ def parse_catalog(data: bytes) -> ParsedCatalog:
         if sheet is None:
             raise CatalogFileError("El archivo no tiene hojas.")
         try:
-            return _parse_rows(sheet.iter_rows(values_only=True))
+            rows = sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_SHEET_ROWS + 1, values_only=True)
+            return _parse_rows(rows)
         except CatalogFileError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -133,6 +135,10 @@ def _parse_rows(rows: Any) -> ParsedCatalog:
     header: list[str | None] | None = None
     seen: dict[str, int] = {}
     for number, cells in enumerate(rows, start=1):
+        if number > MAX_SHEET_ROWS:  # empty rows count too: 20 million of them are no catalog
+            raise CatalogFileError(
+                f"La hoja tiene demasiadas filas (contando las vacías): el máximo es {MAX_SHEET_ROWS}."
+            )
         values = list(cells or ())[:MAX_COLUMNS]
         if all(_cell_text(v).strip() == "" for v in values):
             continue
