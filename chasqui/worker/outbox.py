@@ -23,8 +23,12 @@ Every request carries ``biz_opaque_callback_data = "chasqui:<row id>"``, which M
 status webhooks of that message. A worker killed between the claim and the write of the outcome
 leaves the row in ``sending``: if WhatsApp accepted it, its status webhook (``ingest``) marks the
 row ``sent``; if the claiming process is gone (the row's ``OUTBOX_LOCKS`` lock is free) and no
-status arrived within ``unknown_after`` (5 minutes by default), WhatsApp never got it, and
-``recover_interrupted`` puts it back to ``pending`` to be sent (once) again.
+status arrived within ``unknown_after``, WhatsApp most likely never got it, and
+``recover_interrupted`` settles it (``reconcile_interrupted``): a row whose WhatsApp message id is
+known was accepted and becomes ``sent``; one without goes back to ``pending`` to be sent again, once
+only (interrupted a second time, it is ``failed`` rather than risk a third copy). The worker runs
+this when it starts and at every sweep, so a customer's later replies wait at most ``unknown_after``
+(``CHASQUI_WORKER_UNKNOWN_AFTER_S``, 20 s by default) behind an interrupted row.
 
 Rows of one recipient go out in order: while an earlier row for the same number waits for a retry
 (or is being sent, by this or another worker), the later ones wait too.
@@ -67,6 +71,9 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 CALLBACK_PREFIX = "chasqui:"
 MARKED_MEMORY = 10_000  # customer messages remembered as already marked read (one receipt each)
 INTERRUPTED = "interrupted while sending (worker stopped) and no status from WhatsApp: sent again"
+INTERRUPTED_TWICE = "interrupted while sending twice, no status from WhatsApp: not sent a third time"
+ACCEPTED = "interrupted after WhatsApp accepted it (message id known): not sent again"
+RESENT_KEY = "resent_after_interruption"  # payload flag: a row is sent again after an interruption once
 Clock = Callable[[], datetime]
 
 
@@ -436,11 +443,28 @@ class OutboxSender:
             row = session.get(OutboxMessage, row_id)
             if row is None or row.status != SENDING or row.next_attempt_at >= now - older_than:
                 return 0  # confirmed, finished or re-claimed meanwhile
-            if row.attempts >= self.policy.max_attempts:
-                row.status, row.last_error = FAILED, f"{INTERRUPTED} (no attempts left)"
-            else:
-                row.status, row.next_attempt_at, row.last_error = PENDING, now, INTERRUPTED
+            reconcile_interrupted(session, row, now, self.policy.max_attempts)
             return 1
+
+
+def reconcile_interrupted(session: Session, row: OutboxMessage, now: datetime, max_attempts: int) -> None:
+    """Settle a row a dead sender left in ``sending``: WhatsApp's message id known (on the row or its
+    message): it was accepted, ``sent``, never sent again; else it goes back to ``pending`` to be
+    sent again ONCE (marked in its payload); interrupted again, or out of attempts: ``failed``."""
+    message = session.get(Message, row.message_id) if row.message_id else None
+    wamid = row.wamid or (message.wamid if message is not None else None)
+    payload = row.payload or {}
+    if wamid:
+        row.status, row.wamid, row.sent_at, row.last_error = SENT, wamid, row.sent_at or now, ACCEPTED
+        if message is not None and message.status in (None, "queued"):
+            message.status = SENT
+    elif payload.get(RESENT_KEY):
+        row.status, row.last_error = FAILED, INTERRUPTED_TWICE
+    elif row.attempts >= max_attempts:
+        row.status, row.last_error = FAILED, f"{INTERRUPTED} (no attempts left)"
+    else:
+        row.status, row.next_attempt_at, row.last_error = PENDING, now, INTERRUPTED
+        row.payload = {**payload, RESENT_KEY: True}
 
 
 def safe_send_due(sender: OutboxSender) -> SendReport:

@@ -68,7 +68,9 @@ class WorkerConfig:
     poll_s: float = 1.0  # outbox: how often due retries are looked for
     sweep_s: float = 15.0  # drain: how often the database is re-scanned for unprocessed messages
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    unknown_after_s: float = 300.0  # a row left "sending" this long without a status is sent again
+    # A row left "sending" by a dead worker this long without a status is settled (sent again once):
+    # Meta's status webhook comes within seconds, and the customer's later replies wait meanwhile.
+    unknown_after_s: float = 20.0
     concurrency: int = 4  # distributed mode: drains at once in one worker process
     signal_poll_s: float = 0.05  # distributed mode: how often Redis is polled for new jobs
     pacing: PacingPolicy = field(default_factory=PacingPolicy)  # Meta's rate limits (0: a limit off)
