@@ -1,7 +1,10 @@
 """Downloads: one conversation as JSON or CSV (any member of the tenant), orders as CSV (owner/admin).
 
-CSV files are UTF-8 with a BOM (Excel opens the accents right) and any cell that a spreadsheet
-would run as a formula (``=``, ``+``, ``-``, ``@`` first) is prefixed with an apostrophe.
+CSV files are UTF-8 with a BOM (Excel opens the accents right), every field is quoted, and a
+formula start (``=``, ``+``, ``-``, ``@``, tab, CR) gets an apostrophe before it both at the start
+of a field and after any separator-like character inside it (``;`` ``,`` tab, line breaks, ``|``):
+Spanish locales (es-AR/CO/CL/ES) open CSVs with ``;``, so ``"a;=HYPERLINK(..)"`` would become a
+second cell that starts with ``=``.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -51,14 +55,20 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
+# A formula start at the beginning of the field or after a separator-like character (spaces between
+# them allowed): an apostrophe goes in front of it.
+_FORMULA_START = re.compile(r"(?:^|(?<=[,;|\t\r\n]))([ ]*)([=+\-@\t\r])")
+
+
 def safe_cell(value: Any) -> str:
+    """The text of a CSV cell that no spreadsheet runs as a formula, whatever its separator."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return _FORMULA_START.sub(r"\1'\2", text)
 
 
 def csv_bytes(header: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell(row.get(name)) for name in header])

@@ -115,6 +115,30 @@
     });
   }
 
+  // Behaviour the templates ask for with data- attributes (the CSP allows no inline script):
+  // data-confirm on a form asks before submitting, data-autosubmit on a select submits its form,
+  // data-back on a link goes back, data-reload-without-htmx="ms" reloads the page without htmx.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+  });
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest("a[data-back]") : null;
+    if (link && window.history.length > 1) { e.preventDefault(); window.history.back(); }
+  });
+  function reloadWithoutHtmx() {
+    var el = document.querySelector("[data-reload-without-htmx]");
+    if (el && !window.htmx) setTimeout(function () { location.reload(); }, Number(el.dataset.reloadWithoutHtmx) || 2000);
+  }
+
+  document.addEventListener("DOMContentLoaded", reloadWithoutHtmx);
   document.addEventListener("DOMContentLoaded", function () { enhance(document); ensureLive(); fadeNotices(); });
   document.addEventListener("htmx:afterSettle", function () { enhance(document); ensureLive(); fadeNotices(); });
   window.chasquiRefresh = refresh;
