@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from chasqui.conversations import limits
 from chasqui.db.models import (
     Cart,
     CartItem,
@@ -219,8 +220,10 @@ class ConversationService:
         conversation = session.get(Conversation, message.conversation_id)
         assert conversation is not None and conversation.tenant_id == self.tenant.id
         state = self.load_state(session, conversation)
-        decision = self.engine.handle_customer(message.text or "", state, now, kind=message.type,
-                                               choice=tapped_option(message))
+        text, cut = limits.understood_part(message.text or "")
+        decision = self.engine.handle_customer(text, state, now, kind=message.type, choice=tapped_option(message))
+        if cut and decision.replies:
+            decision.replies.insert(0, limits.truncation_note(self.tenant))
         return TurnPlan(state, decision)
 
     def fingerprint(self, session: Session, conversation: Conversation) -> tuple:
@@ -311,8 +314,9 @@ class ConversationService:
             reason, detail = decision.escalation
             session.add(Escalation(tenant_id=self.tenant.id, conversation_id=conversation.id,
                                    reason=reason[:64], detail=detail, opened_at=now))
-        for index, text in enumerate(decision.replies):
-            last = index == len(decision.replies) - 1
+        replies = limits.capped_replies(decision.replies)
+        for index, text in enumerate(replies):
+            last = index == len(replies) - 1
             payload = outbound_payload(text, decision.choices if last else None)
             offered = {"choices": [o.title for o in decision.choices.options]} if payload and decision.choices else None
             reply = Message(
@@ -323,7 +327,7 @@ class ConversationService:
             session.add(reply)
             session.flush()
             self._queue(session, conversation.id, reply.id, state.customer_phone, text, now, payload=payload)
-        for photo in decision.photos:
+        for photo in decision.photos[: limits.MAX_PHOTOS_PER_TURN]:
             self._queue_photo(session, conversation, state.customer_phone, photo, decision.source, now)
         for note in decision.notifications:
             payload = self._staff_payload(session, note.to, note.text, now)
@@ -342,7 +346,7 @@ class ConversationService:
                 message_id=inbound.id, created_at=now,
             ))
             if self.learner is not None:
-                self.learner.after_sample(session)
+                self.learner.after_sample(session, self.tenant.id)
         if decision.llm_usage:
             from chasqui.llm.usage import record_usage
 
