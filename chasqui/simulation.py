@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -43,12 +44,13 @@ def load_script(path: Path) -> dict[str, Any]:
     return data
 
 
-def _start_time(script: dict[str, Any]) -> datetime:
+def _start_time(script: dict[str, Any], timezone: str) -> datetime:
+    """The simulated clock's start: a time without an offset is the shop's local time (CONTRACT §4)."""
     start = script.get("start")
     if start is None:
         return datetime.now(UTC)
     value = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(timezone))
 
 
 def run_script(tenant_file: Path, script: dict[str, Any],
@@ -56,8 +58,9 @@ def run_script(tenant_file: Path, script: dict[str, Any],
     customer = script.get("customer") or {}
     phone = str(customer.get("phone") or "51900000000")
     name = customer.get("name")
-    now = _start_time(script)
     with throwaway_runtime(tenant_file, progress) as (runtime, slug):
+        with runtime.session() as session:
+            now = _start_time(script, runtime.snapshot(session, slug).business.timezone)
         runtime.model(progress)
         number = 0
         for turn in script["turns"]:
