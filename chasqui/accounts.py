@@ -53,7 +53,7 @@ def weak_password_problem(password: str, email: str = "", name: str = "") -> str
     """A Spanish reason why ``password`` is too easy to guess (a common or breached password,
     the user's e-mail or name, a keyboard pattern...), or None when it is strong enough."""
     local_part = email.split("@", 1)[0]
-    own_words = [w for w in (email, local_part, *re.split(r"[\W_]+", local_part), name, *name.split()) if w]
+    own_words = [w for w in (email, local_part, *re.split(r"[\W_]+", email), name, *name.split()) if w]
     if any(len(w) >= 4 and w.lower() in password.lower() for w in own_words):
         return f"{WEAK_PASSWORD}: no uses tu correo ni tu nombre."
     result = zxcvbn(password[:100], user_inputs=[*own_words, *PRODUCT_WORDS])
