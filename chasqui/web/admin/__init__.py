@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 
 def install(app: FastAPI) -> None:
@@ -15,7 +16,8 @@ def install(app: FastAPI) -> None:
 
     async def on_denied(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, common.PanelDenied)
-        return common.denied_response(request, exc)
+        # the error page looks up the user in the database: in a worker thread, not on the loop
+        return await run_in_threadpool(common.denied_response, request, exc)
 
     app.add_exception_handler(common.PanelDenied, on_denied)
     for module in (config, tokens, catalog, ml, dashboard, exports):

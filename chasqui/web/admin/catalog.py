@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from chasqui.db.models import Product, Promotion
 from chasqui.tenants.schema import PromotionEntry
@@ -21,6 +21,7 @@ from chasqui.web.admin.common import (
     MAX_UPLOAD_BYTES,
     Access,
     PanelDenied,
+    PanelForm,
     admin_access,
     assign,
     audit,
@@ -124,8 +125,7 @@ def product_new(request: Request) -> Response:
 
 
 @router.post("/new")
-async def product_create(request: Request) -> Response:
-    form = await read_form(request)
+def product_create(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     values = read_product(reader)
     with _session(request) as session:
@@ -153,8 +153,7 @@ def product_form(request: Request, product_id: int) -> Response:
 
 
 @router.post("/products/{product_id}")
-async def product_update(request: Request, product_id: int) -> Response:
-    form = await read_form(request)
+def product_update(request: Request, product_id: int, form: PanelForm) -> Response:
     reader = FormReader(form)
     values = read_product(reader, with_sku=False)
     with _session(request) as session:
@@ -170,8 +169,7 @@ async def product_update(request: Request, product_id: int) -> Response:
 
 
 @router.post("/products/{product_id}/stock")
-async def product_stock(request: Request, product_id: int) -> Response:
-    form = await read_form(request)
+def product_stock(request: Request, product_id: int, form: PanelForm) -> Response:
     reader = FormReader(form)
     stock = reader.integer("stock", "Stock", low=0, high=1_000_000_000)
     with _session(request) as session:
@@ -188,8 +186,7 @@ async def product_stock(request: Request, product_id: int) -> Response:
 
 
 @router.post("/products/{product_id}/delete")
-async def product_delete(request: Request, product_id: int) -> Response:
-    await read_form(request)
+def product_delete(request: Request, product_id: int, _form: PanelForm) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
         product = owned(session, Product, product_id, access)
@@ -429,17 +426,16 @@ def promotion_form(request: Request, promotion_id: int) -> Response:
 
 
 @router.post("/promotions/new")
-async def promotion_create(request: Request) -> Response:
-    return await _save_promotion(request, None)
+def promotion_create(request: Request, form: PanelForm) -> Response:
+    return _save_promotion(request, form, None)
 
 
 @router.post("/promotions/{promotion_id}")
-async def promotion_update(request: Request, promotion_id: int) -> Response:
-    return await _save_promotion(request, promotion_id)
+def promotion_update(request: Request, promotion_id: int, form: PanelForm) -> Response:
+    return _save_promotion(request, form, promotion_id)
 
 
-async def _save_promotion(request: Request, promotion_id: int | None) -> Response:
-    form = await read_form(request)
+def _save_promotion(request: Request, form: FormData, promotion_id: int | None) -> Response:
     reader = FormReader(form)
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
@@ -481,8 +477,7 @@ async def _save_promotion(request: Request, promotion_id: int | None) -> Respons
 
 
 @router.post("/promotions/{promotion_id}/delete")
-async def promotion_delete(request: Request, promotion_id: int) -> Response:
-    await read_form(request)
+def promotion_delete(request: Request, promotion_id: int, _form: PanelForm) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
         promo = owned(session, Promotion, promotion_id, access)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -108,6 +108,15 @@ async def read_form(request: Request, *, max_bytes: int = MAX_FORM_BYTES, files:
         raise PanelDenied(400, f"No se pudo leer el formulario: {exc}") from None
     check_csrf(request, form)
     return form
+
+
+async def panel_form(request: Request) -> FormData:
+    """FastAPI dependency: the checked form, read on the event loop (I/O only), so the route itself
+    is a plain ``def`` that FastAPI runs in a worker thread: its DB work never blocks the loop."""
+    return await read_form(request)
+
+
+PanelForm = Annotated[FormData, Depends(panel_form)]
 
 
 def too_large_message(max_bytes: int) -> str:

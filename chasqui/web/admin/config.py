@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from chasqui.db.models import (
     BotSettings,
@@ -33,12 +34,12 @@ from chasqui.tenants.snapshot import stored_templates
 from chasqui.web.admin.common import (
     Access,
     PanelDenied,
+    PanelForm,
     admin_access,
     assign,
     audit,
     owned,
     page,
-    read_form,
     redirect,
 )
 from chasqui.web.admin.forms import FormReader
@@ -151,8 +152,7 @@ def read_hours(reader: FormReader) -> dict[str, str]:
 
 
 @router.post("/bot")
-async def bot_save(request: Request) -> Response:
-    form = await read_form(request)
+def bot_save(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     values = {
         "name": reader.text("name", "Nombre del bot", required=True, max_len=100),
@@ -242,8 +242,7 @@ def _replace_variants(session: Session, tenant_id: int, key: str, variants: list
 
 
 @router.post("/templates/{key}")
-async def template_save(request: Request, key: str) -> Response:
-    form = await read_form(request)
+def template_save(request: Request, key: str, form: PanelForm) -> Response:
     reader = FormReader(form)
     variants = reader.texts("variant", "Variantes", max_items=MAX_VARIANTS)
     if not variants and not reader.errors:
@@ -265,8 +264,7 @@ async def template_save(request: Request, key: str) -> Response:
 
 
 @router.post("/templates/{key}/reset")
-async def template_reset(request: Request, key: str) -> Response:
-    await read_form(request)
+def template_reset(request: Request, key: str, _form: PanelForm) -> Response:
     defaults = default_templates().get(key)
     with _session(request) as session:
         access = admin_access(request, session, "config")
@@ -343,8 +341,7 @@ def _valid_timezone(name: str) -> bool:
 
 
 @router.post("/business")
-async def business_save(request: Request) -> Response:
-    form = await read_form(request)
+def business_save(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     name = reader.text("business_name", "Nombre del negocio", required=True, max_len=255)
     values = {
@@ -436,9 +433,9 @@ _ZONES = _RowKind(DeliveryZone, _read_zone, "name", "Zona: ya existe la zona «{
                   "config.zone", "zonas", "Zona de delivery guardada.", "Zona de delivery eliminada.")
 
 
-async def _save_row(request: Request, kind: _RowKind, row_id: int | None) -> Response:
+def _save_row(request: Request, form: FormData, kind: _RowKind, row_id: int | None) -> Response:
     """Create (``row_id`` None) or update one payment method / zone of the signed-in tenant."""
-    reader = FormReader(await read_form(request))
+    reader = FormReader(form)
     values = kind.read(reader)
     with _session(request) as session:
         access = admin_access(request, session, "config")
@@ -460,8 +457,7 @@ async def _save_row(request: Request, kind: _RowKind, row_id: int | None) -> Res
     return redirect(request, f"/admin/config/business#{kind.anchor}", kind.saved)
 
 
-async def _delete_row(request: Request, kind: _RowKind, row_id: int) -> Response:
-    await read_form(request)
+def _delete_row(request: Request, kind: _RowKind, row_id: int) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "config")
         row = owned(session, kind.model, row_id, access)
@@ -472,33 +468,33 @@ async def _delete_row(request: Request, kind: _RowKind, row_id: int) -> Response
 
 
 @router.post("/payments")
-async def payment_create(request: Request) -> Response:
-    return await _save_row(request, _PAYMENTS, None)
+def payment_create(request: Request, form: PanelForm) -> Response:
+    return _save_row(request, form, _PAYMENTS, None)
 
 
 @router.post("/payments/{row_id}")
-async def payment_update(request: Request, row_id: int) -> Response:
-    return await _save_row(request, _PAYMENTS, row_id)
+def payment_update(request: Request, row_id: int, form: PanelForm) -> Response:
+    return _save_row(request, form, _PAYMENTS, row_id)
 
 
 @router.post("/payments/{row_id}/delete")
-async def payment_delete(request: Request, row_id: int) -> Response:
-    return await _delete_row(request, _PAYMENTS, row_id)
+def payment_delete(request: Request, row_id: int, _form: PanelForm) -> Response:
+    return _delete_row(request, _PAYMENTS, row_id)
 
 
 @router.post("/zones")
-async def zone_create(request: Request) -> Response:
-    return await _save_row(request, _ZONES, None)
+def zone_create(request: Request, form: PanelForm) -> Response:
+    return _save_row(request, form, _ZONES, None)
 
 
 @router.post("/zones/{row_id}")
-async def zone_update(request: Request, row_id: int) -> Response:
-    return await _save_row(request, _ZONES, row_id)
+def zone_update(request: Request, row_id: int, form: PanelForm) -> Response:
+    return _save_row(request, form, _ZONES, row_id)
 
 
 @router.post("/zones/{row_id}/delete")
-async def zone_delete(request: Request, row_id: int) -> Response:
-    return await _delete_row(request, _ZONES, row_id)
+def zone_delete(request: Request, row_id: int, _form: PanelForm) -> Response:
+    return _delete_row(request, _ZONES, row_id)
 
 
 # ------------------------------------------------------------------ notifications
@@ -527,8 +523,7 @@ def notifications_form(request: Request) -> Response:
 
 
 @router.post("/notifications")
-async def notifications_save(request: Request) -> Response:
-    form = await read_form(request)
+def notifications_save(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     values = {
         "notify_sales": reader.boolean("notify_sales"),

@@ -24,13 +24,13 @@ from chasqui.nlu.intents import INTENTS
 from chasqui.web.admin.common import (
     Access,
     PanelDenied,
+    PanelForm,
     admin_access,
     assign,
     audit,
     is_htmx,
     owned,
     page,
-    read_form,
     redirect,
 )
 from chasqui.web.admin.forms import FormReader
@@ -140,8 +140,7 @@ def ml_home(request: Request) -> Response:
 
 
 @router.post("/threshold")
-async def threshold_save(request: Request) -> Response:
-    form = await read_form(request)
+def threshold_save(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     value = reader.decimal("threshold", "Umbral de confianza", low=Decimal("0"), high=Decimal("1"))
     with _session(request) as session:
@@ -159,8 +158,7 @@ async def threshold_save(request: Request) -> Response:
 
 
 @router.post("/platform-threshold")
-async def platform_threshold_save(request: Request) -> Response:
-    form = await read_form(request)
+def platform_threshold_save(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     value = reader.decimal("threshold", "Umbral por defecto de la plataforma", low=Decimal("0"), high=Decimal("1"))
     with _session(request) as session:
@@ -179,8 +177,7 @@ async def platform_threshold_save(request: Request) -> Response:
 
 
 @router.post("/retrain")
-async def retrain_start(request: Request) -> Response:
-    await read_form(request)
+def retrain_start(request: Request, _form: PanelForm) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "ml")
     started = retrain_job(request).start(access.tenant_id, access.user.id)
@@ -308,8 +305,7 @@ def _escape(text: str) -> str:
 
 
 @router.post("/review/samples/{sample_id}")
-async def review_sample(request: Request, sample_id: int) -> Response:
-    form = await read_form(request)
+def review_sample(request: Request, sample_id: int, form: PanelForm) -> Response:
     reader = FormReader(form)
     action, intent = _read_review(reader)
     with _session(request) as session:
@@ -342,8 +338,7 @@ async def review_sample(request: Request, sample_id: int) -> Response:
 
 
 @router.post("/review/messages/{message_id}")
-async def review_message(request: Request, message_id: int) -> Response:
-    form = await read_form(request)
+def review_message(request: Request, message_id: int, form: PanelForm) -> Response:
     reader = FormReader(form)
     action, intent = _read_review(reader)
     with _session(request) as session:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from chasqui.db.models import ApiToken
-from chasqui.web.admin.common import admin_access, audit, owned, page, read_form, redirect
+from chasqui.web.admin.common import PanelForm, admin_access, audit, owned, page, redirect
 from chasqui.web.admin.forms import FormReader
 from chasqui.web.api.tokens import create_token
 
@@ -32,8 +32,7 @@ def tokens_list(request: Request) -> Response:
 
 
 @router.post("")
-async def token_create(request: Request) -> Response:
-    form = await read_form(request)
+def token_create(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
     name = reader.text("name", "Nombre del token", required=True, max_len=100)
     if reader.errors:
@@ -48,8 +47,7 @@ async def token_create(request: Request) -> Response:
 
 
 @router.post("/{token_id}/revoke")
-async def token_revoke(request: Request, token_id: int) -> Response:
-    await read_form(request)
+def token_revoke(request: Request, token_id: int, _form: PanelForm) -> Response:
     with request.app.state.chasqui.runtime.session() as session:
         access = admin_access(request, session, "tokens")
         row = owned(session, ApiToken, token_id, access)
