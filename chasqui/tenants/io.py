@@ -72,11 +72,19 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a tenant file (catalog included) is far smaller
+MAX_DEPTH = 32  # the schema nests about 5 levels
+MAX_NODES = 200_000  # values after YAML aliases are expanded ("billion laughs" stops here)
+
+
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise TenantFileError([f"{path}: file not found"])
     if path.is_dir():
         raise TenantFileError([f"{path}: is a folder, not a tenant file"])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TenantFileError([f"{path}: file too large ({size:,} bytes; at most {MAX_FILE_BYTES:,})"])
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -86,6 +94,30 @@ def _read_text(path: Path) -> str:
 
 
 def _parse_text(path: Path, text: str) -> Any:
+    try:
+        data = _parse_unchecked(path, text)
+    except RecursionError:
+        raise TenantFileError([f"{path}: nested too deeply (at most {MAX_DEPTH} levels)"]) from None
+    _check_shape(path, data)
+    return data
+
+
+def _check_shape(path: Path, data: Any) -> None:
+    """Refuse data nested more than ``MAX_DEPTH`` levels or holding more than ``MAX_NODES`` values
+    once YAML aliases are expanded (the walk stops at the first excess, so it is cheap)."""
+    stack, nodes = [(data, 1)], 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise TenantFileError([f"{path}: nested too deeply (at most {MAX_DEPTH} levels)"])
+        if nodes > MAX_NODES:
+            raise TenantFileError([f"{path}: too many values (at most {MAX_NODES:,}, YAML aliases expanded)"])
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _parse_unchecked(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)
