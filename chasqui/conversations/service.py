@@ -7,6 +7,7 @@ then ``process_message`` (or ``operator_message``); the caller owns the transact
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -48,6 +49,7 @@ from chasqui.dialogue.state import (
 from chasqui.domain import TenantSnapshot
 from chasqui.whatsapp import messages as wa
 
+RELAY = re.compile(r"^\s*\+?(\d[\d \-]{6,20}\d)\s*[:,\-]?\s+(.+)$", re.DOTALL)  # "51987654321: texto"
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)  # free-form messages only within 24 h of the user's last
 
 
@@ -220,11 +222,29 @@ class ConversationService:
         conversation = session.get(Conversation, message.conversation_id)
         assert conversation is not None and conversation.tenant_id == self.tenant.id
         state = self.load_state(session, conversation)
+        if self.is_operator(state.customer_phone):  # staff, not a customer: never sold to
+            return TurnPlan(state, Decision(status=state.status, paused_until=state.paused_until,
+                                            memory=dict(conversation.context or {}), cart=dict(state.cart)))
         text, cut = limits.understood_part(message.text or "")
         decision = self.engine.handle_customer(text, state, now, kind=message.type, choice=tapped_option(message))
         if cut and decision.replies:
             decision.replies.insert(0, limits.truncation_note(self.tenant))
         return TurnPlan(state, decision)
+
+    def is_operator(self, phone: str) -> bool:
+        """One of the tenant's ``intervention.operator_numbers``."""
+        return phone in self.tenant.bot.operator_numbers
+
+    def _relay_operator(self, session: Session, sender: str, text: str, now: datetime) -> None:
+        """An operator's instruction ``NUMBER: text`` (or ``NUMBER text``) sent to the business number:
+        ``text`` goes to that customer as the operator's message (the bot steps aside, as when the
+        operator writes from the panel). Anything else an operator writes is only recorded."""
+        match = RELAY.match(text or "")
+        if match is None:
+            return
+        target, body = re.sub(r"\D", "", match.group(1)), match.group(2).strip()
+        if body and target != sender and not self.is_operator(target):
+            self.operator_message(session, target, body, now, operator=f"whatsapp:{sender}")
 
     def fingerprint(self, session: Session, conversation: Conversation) -> tuple:
         """What a decision depends on besides the message: state, pause, memory, cart, and the latest
@@ -243,6 +263,8 @@ class ConversationService:
         decision = plan.decision
         message.intent, message.confidence, message.source = decision.intent, decision.confidence, decision.source
         message.processed = True
+        if self.is_operator(plan.state.customer_phone):
+            self._relay_operator(session, plan.state.customer_phone, message.text or "", now)
         self._apply(session, conversation, plan.state, decision, now, message)
         return self.outcome(session, conversation, decision, now) if report else None
 
