@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -32,6 +32,7 @@ from chasqui.web.auth import LoginLimiter, LoginThrottle
 from chasqui.web.headers import SecurityHeadersMiddleware
 from chasqui.web.layout import STATIC_DIR, make_templates, render
 from chasqui.web.live import Live
+from chasqui.web.params import check_path_ids
 from chasqui.web.sessions import SESSION_COOKIE as SESSION_COOKIE  # re-exported for tests
 from chasqui.web.sessions import ServerSessionMiddleware, SessionStore
 from chasqui.whatsapp.graph import GraphClient
@@ -146,7 +147,14 @@ def create_app(
             graph.close()
             runtime.db.dispose()
 
-    app = FastAPI(title="Chasqui", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Chasqui",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(check_path_ids)],  # an id no row can have: 404, never a driver error
+    )
     app.add_middleware(ServerSessionMiddleware, store_of=_store_of)
     app.add_middleware(SecurityHeadersMiddleware)
     # client IP and https from X-Forwarded-* only when the peer is a configured proxy

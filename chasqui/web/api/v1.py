@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from chasqui.db.models import AuditLog, Contact, Conversation, Message, Order, Product
 from chasqui.web.admin.forms import has_control_chars
 from chasqui.web.api.tokens import TokenOwner, token_owner
+from chasqui.web.params import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1")
 bearer = HTTPBearer(auto_error=False, description="Token de API del negocio (Configuración → API)")
@@ -280,7 +281,7 @@ def list_products(
     active: bool | None = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ProductList:
     with _session(request) as session:
         query = select(Product).where(Product.tenant_id == owner.tenant_id)
@@ -371,7 +372,7 @@ def list_orders(
     since: datetime | None = Query(default=None, description="Creados desde (ISO 8601)"),
     until: datetime | None = Query(default=None, description="Creados antes de (ISO 8601)"),
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> OrderList:
     with _session(request) as session:
         query = select(Order).where(Order.tenant_id == owner.tenant_id)
@@ -429,7 +430,7 @@ def list_conversations(
     owner: Owner,
     state: Literal["bot", "escalated", "paused"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ConversationList:
     with _session(request) as session:
         query = (
