@@ -65,3 +65,8 @@ LongText = Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
 def Money() -> Numeric:  # noqa: N802 - reads like a type
     """An amount of money: exact decimal with 2 places."""
     return Numeric(12, 2, asdecimal=True)
+
+
+def Quantity() -> Numeric:  # noqa: N802 - reads like a type
+    """A stock or cart/order quantity: exact decimal with 3 places (1.5 kg, 0.25 l, or 3 units)."""
+    return Numeric(12, 3, asdecimal=True)

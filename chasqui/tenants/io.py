@@ -26,6 +26,7 @@ from chasqui.db.models import (
     NotificationSettings,
     PaymentMethod,
     Product,
+    ProductVariant,
     Promotion,
     ReplyTemplate,
     Tenant,
@@ -278,6 +279,11 @@ def _apply_settings(tenant: Tenant, data: TenantFile) -> None:
             "delivery_enabled": biz.delivery.enabled,
             "pickup_address": biz.delivery.pickup_address,
             "free_delivery_over": biz.delivery.free_over,
+            "min_order": biz.delivery.min_order,
+            "policies": [p.model_dump(mode="json") for p in biz.policies],
+            "haggling": biz.haggling,
+            "faq": [f.model_dump(mode="json") for f in data.knowledge.faq],
+            "documents": list(data.knowledge.documents),
         },
     )
     if tenant.bot is None:
@@ -331,7 +337,7 @@ def _apply_collections(session: Session, tenant_id: int, data: TenantFile) -> No
         tenant_id,
         lambda r: r.name,
         (
-            (z.name, {"name": z.name, "fee": z.fee, "eta": z.eta, "position": i})
+            (z.name, {"name": z.name, "fee": z.fee, "eta": z.eta, "aliases": list(z.aliases), "position": i})
             for i, z in enumerate(data.business.delivery.zones)
         ),
     )
@@ -341,6 +347,19 @@ def _apply_collections(session: Session, tenant_id: int, data: TenantFile) -> No
         tenant_id,
         lambda r: r.sku,
         ((p.sku, _product_values(p, i)) for i, p in enumerate(data.catalog)),
+    )
+    session.flush()  # products exist (ids) and removed ones took their variants with them
+    product_ids = dict(session.execute(select(Product.sku, Product.id).where(Product.tenant_id == tenant_id)).all())
+    _sync(
+        session,
+        ProductVariant,
+        tenant_id,
+        lambda r: r.sku,
+        (
+            (v.sku, _variant_values(v, product_ids[p.sku], i))
+            for p in data.catalog
+            for i, v in enumerate(p.variants)
+        ),
     )
     _sync(
         session,
@@ -375,6 +394,24 @@ def _product_values(p: Any, position: int) -> dict[str, Any]:
         "aliases": list(p.aliases),
         "image_url": p.image_url,
         "active": p.active,
+        "position": position,
+        "sold_by": p.sold_by,
+        "min_quantity": p.min_quantity,
+        "step": p.step,
+        "sold_by_amount": p.sold_by_amount,
+        "modifiers": [m.model_dump(mode="json") for m in p.modifiers],
+        "variant_options": list(p.variant_options),
+    }
+
+
+def _variant_values(v: Any, product_id: int, position: int) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "sku": v.sku,
+        "options": dict(v.options),
+        "stock": v.stock,
+        "price": v.price,
+        "active": v.active,
         "position": position,
     }
 
@@ -446,6 +483,10 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
         query = select(model).where(model.tenant_id == tid).order_by(model.position, model.id)
         return list(session.scalars(query))
 
+    variants: dict[int, list[ProductVariant]] = {}
+    for variant in rows(ProductVariant):
+        variants.setdefault(variant.product_id, []).append(variant)
+
     data: dict[str, Any] = {
         "slug": tenant.slug,
         "business": {
@@ -465,9 +506,15 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
             "delivery": {
                 "enabled": bool(biz.delivery_enabled),
                 "pickup_address": biz.pickup_address or "",
-                "zones": [{"name": z.name, "fee": z.fee, "eta": z.eta} for z in rows(DeliveryZone)],
+                "zones": [
+                    {"name": z.name, "fee": z.fee, "eta": z.eta, **({"aliases": z.aliases} if z.aliases else {})}
+                    for z in rows(DeliveryZone)
+                ],
                 "free_over": biz.free_delivery_over,
+                "min_order": biz.min_order,
             },
+            **({"policies": list(biz.policies)} if biz.policies else {}),
+            "haggling": biz.haggling,
         },
         "bot": {
             "name": bot.name or "Asistente",
@@ -497,6 +544,7 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
                 "aliases": list(p.aliases or []),
                 "image_url": p.image_url,
                 "active": p.active,
+                **_export_catalog_v2(p, variants.get(p.id, [])),
             }
             for p in rows(Product)
         ],
@@ -523,11 +571,61 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
         "whatsapp": _export_whatsapp(tenant, secret_key),
         "reply_templates": _template_overrides(session, tid),
     }
+    if biz.faq or biz.documents:
+        data["knowledge"] = {"faq": list(biz.faq or []), "documents": list(biz.documents or [])}
     # Validate what we produce, then dump with decimals and dates as strings.
     exported = TenantFile.model_validate(data).model_dump(mode="json", exclude_none=True)
     if not exported.get("reply_templates"):
         exported.pop("reply_templates", None)
+    _drop_v2_defaults(exported)
+    knowledge = exported.get("knowledge") or {}
+    for key in ("faq", "documents"):
+        if not knowledge.get(key):
+            knowledge.pop(key, None)
+    if not knowledge:
+        exported.pop("knowledge", None)
     return exported
+
+
+_V2_DEFAULTS = {"sold_by": "unit", "sold_by_amount": False, "variant_options": [], "variants": [], "modifiers": []}
+
+
+def _drop_v2_defaults(exported: dict[str, Any]) -> None:
+    """Version-2 keys left at their defaults are not written (a version-1 tenant exports as before)."""
+    business = exported.get("business") or {}
+    if not business.get("policies"):
+        business.pop("policies", None)
+    for zone in (business.get("delivery") or {}).get("zones") or []:
+        if not zone.get("aliases"):
+            zone.pop("aliases", None)
+    for product in exported.get("catalog") or []:
+        for key, default in _V2_DEFAULTS.items():
+            if key in product and product[key] == default:
+                del product[key]
+
+
+def _export_catalog_v2(p: Product, variants: list[ProductVariant]) -> dict[str, Any]:
+    """A product's version-2 keys, only where they differ from the defaults (a version-1 catalog
+    exports as before)."""
+    out: dict[str, Any] = {}
+    if p.sold_by and p.sold_by != "unit":
+        out["sold_by"] = p.sold_by
+    if p.min_quantity is not None:
+        out["min_quantity"] = p.min_quantity
+    if p.step is not None:
+        out["step"] = p.step
+    if p.sold_by_amount:
+        out["sold_by_amount"] = True
+    if p.variant_options:
+        out["variant_options"] = list(p.variant_options)
+    if variants:
+        out["variants"] = [
+            {"sku": v.sku, "options": dict(v.options or {}), "stock": v.stock, "price": v.price, "active": v.active}
+            for v in variants
+        ]
+    if p.modifiers:
+        out["modifiers"] = list(p.modifiers)
+    return out
 
 
 def _export_whatsapp(tenant: Tenant, secret_key: str | None) -> dict[str, Any] | None:

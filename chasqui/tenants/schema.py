@@ -23,12 +23,16 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     field_validator,
+    model_serializer,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+CLOSED = "closed"
+SOLD_BY = ("unit", "weight", "length", "volume")
 
 
 class TenantFileError(ValueError):
@@ -110,6 +114,26 @@ def _serialize_decimal(value: Decimal) -> str:
     return str(value)
 
 
+def _quantity(value: Any) -> Decimal:
+    """A stock or quantity: a whole number, or a decimal (products sold by weight, length, volume)."""
+    try:
+        number = _to_decimal(value)
+    except PydanticCustomError:
+        raise PydanticCustomError("int_parsing", "must be a whole number") from None
+    if number.as_tuple().exponent < -3:  # type: ignore[operator]
+        raise PydanticCustomError("quantity", "at most 3 decimal places")
+    if number >= Decimal("1000000000"):
+        raise PydanticCustomError("quantity", "too large")
+    return number
+
+
+def _serialize_quantity(value: Decimal) -> int | str:
+    """Whole numbers stay numbers (``stock: 12``); others are decimal strings (``"0.25"``)."""
+    if value == value.to_integral_value():
+        return int(value)
+    return format(value.normalize(), "f")
+
+
 Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(_serialize_decimal, return_type=str)]
 Ratio = Annotated[Decimal, BeforeValidator(_ratio), PlainSerializer(_serialize_decimal, return_type=str)]
 Percent = Annotated[Decimal, BeforeValidator(_percent), PlainSerializer(_serialize_decimal, return_type=str)]
@@ -117,6 +141,11 @@ Phone = Annotated[str, BeforeValidator(_digits_text), AfterValidator(_phone)]
 Code = Annotated[str, BeforeValidator(_digits_text), AfterValidator(_code)]
 IdText = Annotated[str, BeforeValidator(_digits_text)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
+Quantity = Annotated[
+    Decimal, BeforeValidator(_quantity), PlainSerializer(_serialize_quantity, return_type=int | str)
+]
+Stock = Annotated[Quantity, Field(ge=0)]
+Text = Annotated[str, BeforeValidator(_digits_text)]
 
 
 class _Model(BaseModel):
@@ -137,6 +166,7 @@ class ZoneEntry(_Model):
     name: Name
     fee: Money
     eta: str = Field(default="", max_length=100)
+    aliases: list[Annotated[Text, Field(min_length=1, max_length=255)]] = []  # "SMP", "san martin"
 
 
 class DeliverySection(_Model):
@@ -144,6 +174,12 @@ class DeliverySection(_Model):
     pickup_address: str = ""
     zones: list[ZoneEntry] = []
     free_over: Money | None = None
+    min_order: Money | None = None  # no delivery below this subtotal
+
+
+class PolicyEntry(_Model):
+    topic: Name
+    text: Annotated[str, Field(min_length=1)]
 
 
 class BusinessSection(_Model):
@@ -158,6 +194,8 @@ class BusinessSection(_Model):
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], str] = {}
     payment_methods: list[PaymentMethodEntry] = []
     delivery: DeliverySection = DeliverySection()
+    policies: list[PolicyEntry] = []  # answered when asked, in the shop's words
+    haggling: str | None = None  # the shop's own answer to "¿me lo dejas en...?" (None: polite default)
 
     @field_validator("timezone")
     @classmethod
@@ -174,7 +212,11 @@ class BusinessSection(_Model):
     @classmethod
     def _hours_ranges(cls, value: dict[str, str]) -> dict[str, str]:
         for day, span in value.items():
-            if not HOURS_RE.fullmatch(span):
+            # "closed", one range, or split shifts "07:00-14:00,16:00-20:00"
+            if span.strip().lower() == CLOSED:
+                value = {**value, day: CLOSED}
+                continue
+            if not all(HOURS_RE.fullmatch(part.strip()) for part in span.split(",")):
                 raise PydanticCustomError(
                     "hours", "{day}: {span} is not a range like 09:00-20:00", {"day": day, "span": repr(span)}
                 )
@@ -198,17 +240,73 @@ class BotSection(_Model):
     intervention: InterventionSection = InterventionSection()
 
 
+class VariantEntry(_Model):
+    """A sellable variant: its own SKU and stock, one value per product option (``talla: "38"``).
+
+    In the file the option values sit beside ``sku`` and ``stock``; here they are gathered in
+    ``options`` and written back the same way."""
+
+    sku: Code
+    stock: Stock = Decimal(0)
+    price: Money | None = None
+    active: bool = True
+    options: dict[str, Annotated[Text, Field(min_length=1, max_length=100)]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "options" in data:
+            return data
+        fixed = {"sku", "stock", "price", "active"}
+        options = {k: v for k, v in data.items() if k not in fixed}
+        return {**{k: v for k, v in data.items() if k in fixed}, "options": options}
+
+    @model_serializer(mode="wrap")
+    def _flatten(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        options = data.pop("options", {}) or {}
+        flat = {"sku": data.pop("sku")}
+        flat.update(options)
+        flat.update({k: v for k, v in data.items() if v is not None})
+        return flat
+
+
+class ModifierEntry(_Model):
+    """A modifier: a plain note ("sin ají") or one that costs extra (price added to the line)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    price: Money | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+    @model_serializer(mode="wrap")
+    def _as_text(self, handler: Any) -> Any:
+        data = handler(self)
+        return data["name"] if data.get("price") is None else data
+
+
 class ProductEntry(_Model):
     sku: Code
     name: Name
     category: str = Field(default="", max_length=100)
     price: Money
-    stock: int = Field(default=0, ge=0)
+    stock: Stock = Decimal(0)
     unit: str = Field(default="", max_length=100)
     description: str = ""
     aliases: list[str] = []
     image_url: str | None = Field(default=None, max_length=1024)
     active: bool = True
+    # version 2 (CONTRACT §8)
+    sold_by: Literal["unit", "weight", "length", "volume"] = "unit"
+    min_quantity: Quantity | None = None
+    step: Quantity | None = None
+    sold_by_amount: bool = False  # "un sol de pan": a money amount buys whole units (or a weight)
+    variant_options: list[Annotated[Text, Field(min_length=1, max_length=50)]] = []
+    variants: list[VariantEntry] = []
+    modifiers: list[ModifierEntry] = []
 
 
 class BuyXGetYRule(_Model):
@@ -269,6 +367,16 @@ def _template_variants(value: Any) -> Any:
 TemplateVariants = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_template_variants)]
 
 
+class FaqEntry(_Model):
+    q: Annotated[str, Field(min_length=1)]
+    a: Annotated[str, Field(min_length=1)]
+
+
+class KnowledgeSection(_Model):
+    faq: list[FaqEntry] = []
+    documents: list[Annotated[str, Field(min_length=1, max_length=1024)]] = []  # paths beside the file
+
+
 class TenantFile(_Model):
     """A whole tenant file. ``slug`` is always set after validation (derived from the name)."""
 
@@ -280,6 +388,7 @@ class TenantFile(_Model):
     notifications: NotificationsSection = NotificationsSection()
     whatsapp: WhatsAppSection | None = None
     reply_templates: dict[str, TemplateVariants] = {}
+    knowledge: KnowledgeSection = KnowledgeSection()
 
     @field_validator("slug")
     @classmethod
@@ -416,7 +525,8 @@ def cross_check(tenant: TenantFile) -> list[str]:
         [z.name for z in tenant.business.delivery.zones], "business.delivery.zones", "name"
     )
     problems += _duplicates([p.code for p in tenant.promotions], "promotions", "code")
-    known = set(skus)
+    problems += _catalog_v2_problems(tenant)
+    known = set(skus) | {v.sku for p in tenant.catalog for v in p.variants}
     for index, promo in enumerate(tenant.promotions):
         path = f"promotions[{index}]"
         if promo.sku is not None and promo.sku not in known:
@@ -432,6 +542,85 @@ def cross_check(tenant: TenantFile) -> list[str]:
                     problems.append(f"{path}.rule.skus[{position}]: {sku!r} is not in the catalog")
         if promo.valid_from and promo.valid_to and promo.valid_from > promo.valid_to:
             problems.append(f"{path}.valid_to: is before valid_from")
+    return problems
+
+
+def fold_name(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form of a product name or alias."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(ascii_text.lower().split())
+
+
+def _catalog_v2_problems(tenant: TenantFile) -> list[str]:
+    """Variants, sold-by rules, SKUs unique across products and variants, aliases that would steal
+    another product's name."""
+    problems: list[str] = []
+    seen_sku: dict[str, str] = {}
+    for index, product in enumerate(tenant.catalog):
+        seen_sku.setdefault(product.sku, f"catalog[{index}]")
+    names: dict[str, tuple[int, str]] = {}  # folded name or alias -> (product index, path)
+    for index, product in enumerate(tenant.catalog):
+        path = f"catalog[{index}]"
+        names.setdefault(fold_name(product.name), (index, f"{path}.name"))
+    for index, product in enumerate(tenant.catalog):
+        path = f"catalog[{index}]"
+        for position, variant in enumerate(product.variants):
+            vpath = f"{path}.variants[{position}]"
+            if variant.sku in seen_sku:
+                problems.append(f"{vpath}.sku: duplicate {variant.sku!r} (also {seen_sku[variant.sku]})")
+            else:
+                seen_sku[variant.sku] = vpath
+            for option in product.variant_options:
+                if option not in variant.options:
+                    problems.append(f"{vpath}.{option}: required (a value for each of variant_options)")
+            for option in variant.options:
+                if option not in product.variant_options:
+                    problems.append(f"{vpath}.{option}: unknown field (not in {path}.variant_options)")
+        if product.variant_options and not product.variants:
+            problems.append(f"{path}.variants: required when variant_options are given")
+        if product.variants and not product.variant_options:
+            problems.append(f"{path}.variant_options: required when variants are given (e.g. [talla, color])")
+        for position, option in enumerate(product.variant_options):
+            if product.variants and not any(option in v.options for v in product.variants):
+                problems.append(f"{path}.variant_options[{position}]: {option!r} is used by no variant")
+        problems += [
+            f"{path}.variant_options[{i}]: duplicate {o!r}"
+            for i, o in enumerate(product.variant_options) if o in product.variant_options[:i]
+        ]
+        combos: dict[tuple[tuple[str, str], ...], int] = {}
+        for position, variant in enumerate(product.variants):
+            combo = tuple(sorted((k, fold_name(v)) for k, v in variant.options.items()))
+            if combo in combos:
+                problems.append(
+                    f"{path}.variants[{position}]: same options as {path}.variants[{combos[combo]}]"
+                )
+            combos.setdefault(combo, position)
+        measured = product.sold_by != "unit"
+        for field in ("min_quantity", "step"):
+            value = getattr(product, field)
+            if value is None:
+                continue
+            if value <= 0:
+                problems.append(f"{path}.{field}: must be more than 0")
+            elif not measured and value != value.to_integral_value():
+                problems.append(f"{path}.{field}: must be a whole number (sold by unit)")
+        quantities = [(f"{path}.stock", product.stock)] + [
+            (f"{path}.variants[{i}].stock", v.stock) for i, v in enumerate(product.variants)
+        ]
+        if not measured:
+            for where, stock in quantities:
+                if stock != stock.to_integral_value():
+                    problems.append(f"{where}: must be a whole number (sold by unit)")
+        for position, alias in enumerate(product.aliases):
+            key = fold_name(alias)
+            owner = names.get(key)
+            if owner is not None and owner[0] != index:
+                problems.append(
+                    f"{path}.aliases[{position}]: {alias!r} is also {owner[1]} "
+                    f"({tenant.catalog[owner[0]].name!r})"
+                )
+            elif owner is None and key:
+                names[key] = (index, f"{path}.aliases[{position}]")
     return problems
 
 

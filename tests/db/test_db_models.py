@@ -106,6 +106,8 @@ def _graph() -> list[Base]:
         discount=Decimal("0.01"),
         total=Decimal("1234.50"),
         payment_method="yape",
+        change_for=Decimal("50.00"),
+        notes="tocar el timbre",
         voucher_media={"id": "v1", "sha256": "ab"},
         created_at=WHEN,
         confirmed_at=WHEN,
@@ -130,6 +132,11 @@ def _graph() -> list[Base]:
             delivery_enabled=True,
             pickup_address="Larco",
             free_delivery_over=Decimal("150.00"),
+            min_order=Decimal("20.00"),
+            policies=[{"topic": "cambios", "text": "Dentro de 7 días."}],
+            haggling="Ya es precio de fábrica 🙏",
+            faq=[{"q": "¿Hacen tortas personalizadas?", "a": "Sí, con 48 horas."}],
+            documents=["carta.pdf"],
             updated_at=WHEN,
         ),
         m.BotSettings(
@@ -161,7 +168,8 @@ def _graph() -> list[Base]:
         m.PaymentMethod(
             id=5, tenant_id=7, code="yape", name="Yape", details="al 987", enabled=False, position=2
         ),
-        m.DeliveryZone(id=5, tenant_id=7, name="Surco", fee=Decimal("10.50"), eta="60-90 min", position=3),
+        m.DeliveryZone(id=5, tenant_id=7, name="Surco", fee=Decimal("10.50"), eta="60-90 min", position=3,
+                       aliases=["surquillo", "SURCO"]),
         m.Product(
             id=29,
             tenant_id=7,
@@ -169,13 +177,19 @@ def _graph() -> list[Base]:
             name="Torta de chocolate",
             category="Tortas",
             price=Decimal("65.10"),
-            stock=6,
+            stock=Decimal("6.000"),
             unit="unidad",
             description="húmeda",
             aliases=["chocotorta"],
             image_url="https://example.pe/t.jpg",
             active=False,
             position=4,
+            sold_by="weight",
+            min_quantity=Decimal("0.250"),
+            step=Decimal("0.125"),
+            sold_by_amount=True,
+            modifiers=["sin azúcar", {"name": "extra fudge", "price": "5.00"}],
+            variant_options=["tamaño"],
             created_at=WHEN,
             updated_at=LATER,
         ),
@@ -207,7 +221,7 @@ def _graph() -> list[Base]:
             resolved_by="user:3",
         ),
         cart,
-        m.CartItem(id=43, tenant_id=7, cart_id=19, sku="TOR-CHOC", quantity=2, added_at=WHEN),
+        m.CartItem(id=43, tenant_id=7, cart_id=19, sku="TOR-CHOC", quantity=Decimal("2.000"), notes="", added_at=WHEN),
         order,
         m.OrderItem(
             id=47,
@@ -216,8 +230,10 @@ def _graph() -> list[Base]:
             sku="TOR-CHOC",
             name="Torta de chocolate",
             unit_price=Decimal("65.00"),
-            quantity=3,
+            quantity=Decimal("3.000"),
             line_total=Decimal("195.00"),
+            notes="con dedicatoria",
+            modifiers=["extra fudge"],
         ),
         m.Intent(id=53, name="saludo_test", description="greeting only"),
         m.TrainingSample(
@@ -299,6 +315,20 @@ def _graph() -> list[Base]:
         m.ConversationNote(
             id=101, tenant_id=7, conversation_id=13, user_id=3, text="Pidió factura con RUC", created_at=WHEN
         ),
+        m.ProductVariant(
+            id=103,
+            tenant_id=7,
+            product_id=29,
+            sku="TOR-CHOC-GR",
+            options={"tamaño": "grande"},
+            stock=Decimal("1.500"),
+            price=Decimal("80.00"),
+            active=False,
+            position=2,
+        ),
+        # a second line of the same SKU, told apart by its notes (catalog version 2)
+        m.CartItem(id=107, tenant_id=7, cart_id=19, sku="TOR-CHOC", quantity=Decimal("1.250"), notes="sin velas",
+                   modifiers=["sin azúcar"], added_at=WHEN),
     ]
 
 

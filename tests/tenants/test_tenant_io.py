@@ -25,6 +25,7 @@ TENANT_FILES = {
     "project-demo": PROJECT_ROOT / "tenants" / "dulce-lima.yaml",
     "shared-demo": PROJECT_ROOT.parent / "shared" / "scenarios" / "demo_tenant.yaml",
     "ferreteria": PROJECT_ROOT / "tenants" / "ferreteria.yaml",
+    "jugueria-v2": PROJECT_ROOT.parent / "shared" / "scenarios" / "v2" / "jugueria.yaml",
 }
 
 

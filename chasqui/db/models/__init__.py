@@ -3,7 +3,7 @@
 from chasqui.db.base import Base
 from chasqui.db.models.accounts import ROLES, AuditLog, Membership, User
 from chasqui.db.models.api import ApiToken
-from chasqui.db.models.catalog import Product, Promotion, ReplyTemplate
+from chasqui.db.models.catalog import Product, ProductVariant, Promotion, ReplyTemplate
 from chasqui.db.models.conversation import (
     CONVERSATION_STATES,
     MESSAGE_DIRECTIONS,
@@ -65,6 +65,7 @@ __all__ = [
     "PaymentMethod",
     "PlatformSetting",
     "Product",
+    "ProductVariant",
     "Promotion",
     "ReplyTemplate",
     "Tenant",

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, created_at, tenant_fk, updated_at
-from chasqui.db.types import JSONType, Money
+from chasqui.db.types import JSONType, Money, Quantity
 
 
 class Product(Base):
@@ -22,15 +22,51 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     category: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     price: Mapped[Decimal] = mapped_column(Money(), nullable=False)
-    stock: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    stock: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0), nullable=False)
     unit: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     aliases: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
     image_url: Mapped[str | None] = mapped_column(String(1024))
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)  # order in the catalog
+    # Catalog version 2 (CONTRACT §8): unit | weight | length | volume; None: no minimum / any step.
+    sold_by: Mapped[str] = mapped_column(String(16), default="unit", server_default="unit", nullable=False)
+    min_quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    step: Mapped[Decimal | None] = mapped_column(Quantity())
+    sold_by_amount: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # ["sin ají", {"name": "extra pescado", "price": "8.00"}] and ["talla", "color"]
+    modifiers: Mapped[list[Any] | None] = mapped_column(JSONType)
+    variant_options: Mapped[list[str] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+    variants: Mapped[list[ProductVariant]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ProductVariant.position",
+    )
+
+    __table_args__ = (UniqueConstraint("tenant_id", "sku"), MYSQL_TABLE_OPTIONS)
+
+
+class ProductVariant(Base):
+    """A sellable variant of a product (talla 38, color negro): its own SKU (unique per tenant, across
+    products too), stock and optional price (None: the product's)."""
+
+    __tablename__ = "product_variants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    sku: Mapped[str] = mapped_column(String(64), nullable=False)
+    options: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict, nullable=False)
+    stock: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0), nullable=False)
+    price: Mapped[Decimal | None] = mapped_column(Money())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
 
     __table_args__ = (UniqueConstraint("tenant_id", "sku"), MYSQL_TABLE_OPTIONS)
 

@@ -6,11 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, check_in, created_at, tenant_fk, updated_at
-from chasqui.db.types import JSONType, Money, UTCDateTime
+from chasqui.db.types import JSONType, Money, Quantity, UTCDateTime
 
 ORDER_STATUSES = ("pending_payment", "paid", "cancelled")
 FULFILLMENTS = ("pickup", "delivery")
@@ -35,21 +35,22 @@ class Cart(Base):
 
 
 class CartItem(Base):
-    """A cart line. Products are referenced by SKU (not by row id), so re-importing a catalog
-    never breaks a cart."""
+    """A cart line. Products (or variants) are referenced by SKU (not by row id), so re-importing a
+    catalog never breaks a cart. Two lines of one SKU may coexist when their notes differ ("un
+    ceviche sin ají y otro normal")."""
 
     __tablename__ = "cart_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()
-    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), nullable=False)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True, nullable=False)
     sku: Mapped[str] = mapped_column(String(64), nullable=False)
-    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Quantity(), nullable=False)  # 2 units or 1.5 kg
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)  # free notes of the line
+    modifiers: Mapped[list[str] | None] = mapped_column(JSONType)  # chosen modifier names
     added_at: Mapped[datetime] = created_at()
 
     cart: Mapped[Cart] = relationship(back_populates="items")
-
-    __table_args__ = (UniqueConstraint("cart_id", "sku"), MYSQL_TABLE_OPTIONS)
 
 
 class Order(Base):
@@ -73,6 +74,8 @@ class Order(Base):
     discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), nullable=False)
     total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     payment_method: Mapped[str | None] = mapped_column(String(64))  # payment method code
+    change_for: Mapped[Decimal | None] = mapped_column(Money())  # the bill the customer pays cash with
+    notes: Mapped[str | None] = mapped_column(Text)  # for the whole order ("tocar el timbre")
     voucher_media: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = created_at()
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -102,8 +105,10 @@ class OrderItem(Base):
     )
     sku: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(255), nullable=False)
-    unit_price: Mapped[Decimal] = mapped_column(Money(), nullable=False)
-    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # priced modifiers included
+    quantity: Mapped[Decimal] = mapped_column(Quantity(), nullable=False)  # 2 units or 1.5 kg
     line_total: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
+    modifiers: Mapped[list[str] | None] = mapped_column(JSONType)
 
     order: Mapped[Order] = relationship(back_populates="items")

@@ -65,6 +65,12 @@ class BusinessSettings(Base):
     delivery_enabled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     pickup_address: Mapped[str] = mapped_column(Text, default="", nullable=False)
     free_delivery_over: Mapped[Decimal | None] = mapped_column(Money())
+    # Catalog version 2 (CONTRACT §8)
+    min_order: Mapped[Decimal | None] = mapped_column(Money())  # no delivery below this subtotal
+    policies: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)  # [{topic, text}]
+    haggling: Mapped[str | None] = mapped_column(Text)  # the shop's answer to haggling
+    faq: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)  # [{q, a}]
+    documents: Mapped[list[str] | None] = mapped_column(JSONType)  # knowledge.documents as listed
     updated_at: Mapped[datetime] = updated_at()
 
     tenant: Mapped[Tenant] = relationship(back_populates="business")
@@ -118,6 +124,7 @@ class DeliveryZone(Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     fee: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     eta: Mapped[str] = mapped_column(String(100), default="", nullable=False)
+    aliases: Mapped[list[str] | None] = mapped_column(JSONType)  # "SMP", "san martin"
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
     __table_args__ = (UniqueConstraint("tenant_id", "name"), MYSQL_TABLE_OPTIONS)
