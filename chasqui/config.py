@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # Raw webhook bodies (``webhook_events``) are deleted this many days after they arrived (the
     # worker purges hourly; ``chasqui purge-webhooks`` does it by hand).
     webhook_retention_days: int = Field(default=30, ge=1)
+    # A request body must arrive within this many seconds (uploads: the longer one), with at most
+    # ``body_idle_timeout_s`` between two chunks; otherwise 408 and the connection is closed.
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    body_upload_timeout_s: float = Field(default=120.0, gt=0)
+    body_idle_timeout_s: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _ensure_secret_key(self) -> Settings:

@@ -29,6 +29,7 @@ from chasqui.config import Settings, get_settings
 from chasqui.runtime import Runtime
 from chasqui.web.access import NotLoggedIn
 from chasqui.web.auth import LoginLimiter, LoginThrottle
+from chasqui.web.body_limits import BodyLimits
 from chasqui.web.headers import SecurityHeadersMiddleware
 from chasqui.web.layout import STATIC_DIR, make_templates, render
 from chasqui.web.live import Live
@@ -159,6 +160,12 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     # client IP and https from X-Forwarded-* only when the peer is a configured proxy
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(  # outermost: a slow or oversized body is cut before any other work
+        BodyLimits,
+        total_s=settings.body_timeout_s,
+        upload_total_s=settings.body_upload_timeout_s,
+        idle_s=settings.body_idle_timeout_s,
+    )
 
     from chasqui.web import account, auth, operator, webhook
     from chasqui.web.access_log import install_redaction
