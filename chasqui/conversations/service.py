@@ -36,6 +36,7 @@ from chasqui.dialogue.state import (
     BOT,
     ESCALATED,
     PAUSED,
+    PAYMENT_REPORTED,
     CancelOrder,
     Choices,
     ConversationState,
@@ -45,6 +46,7 @@ from chasqui.dialogue.state import (
     OrderView,
     Photo,
     PlaceOrder,
+    ReportPayment,
 )
 from chasqui.domain import TenantSnapshot
 from chasqui.whatsapp import messages as wa
@@ -435,9 +437,10 @@ class ConversationService:
             order = Order(
                 tenant_id=self.tenant.id, conversation_id=conversation.id, contact_id=conversation.contact_id,
                 number=command.number, status="pending_payment", fulfillment=command.fulfillment,
-                zone=command.zone, delivery_fee=command.delivery_fee, subtotal=command.subtotal,
+                zone=command.zone, delivery_address=command.address, delivery_fee=command.delivery_fee,
+                subtotal=command.subtotal,
                 discount=command.discount, total=command.total, payment_method=command.payment_method,
-                created_at=now, confirmed_at=now,
+                created_at=now, confirmed_at=now, change_for=command.change_for,
             )
             order.items = [
                 OrderItem(tenant_id=self.tenant.id, sku=line.sku, name=line.name, unit_price=line.unit_price,
@@ -450,10 +453,12 @@ class ConversationService:
         order = self._order_by_number(session, command.number)
         if order is None:
             return
-        if isinstance(command, MarkPaid):
-            order.status, order.paid_at = "paid", now
+        if isinstance(command, ReportPayment):  # the customer says so; staff verify it (MarkPaid)
+            order.status = PAYMENT_REPORTED
             if inbound.type == "image" and inbound.media:
                 order.voucher_media = inbound.media
+        elif isinstance(command, MarkPaid):
+            order.status, order.paid_at = "paid", now
         elif isinstance(command, CancelOrder):
             order.status, order.cancelled_at = "cancelled", now
 

@@ -97,6 +97,11 @@ def order_next_step(say: Say, *, with_view: bool) -> Choices | None:
     return _choices([Choice("intent:confirmar_pedido", confirm), Choice(f"intent:{other[0]}", other[1])])
 
 
+def confirm_order(say: Say) -> Choices | None:
+    """Under the order's read-back: confirm it (typing "sí" works as well)."""
+    return _choices([Choice("intent:confirmar_pedido", say("opcion_confirmar_pedido"))])
+
+
 def tapped_text(tenant: TenantSnapshot, say: Say, tap: Tap) -> str | None:
     """The words the tap stands for, in full (the payment method's or zone's name)."""
     if tap.kind == "pay":

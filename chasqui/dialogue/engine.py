@@ -16,22 +16,24 @@ from typing import TYPE_CHECKING
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
-from chasqui.dialogue.cues import asks_hours, fold, has_cue, is_delivery, is_pickup
+from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
 from chasqui.dialogue.pricing import PricedCart, active_promotions, delivery_fee, price_cart
 from chasqui.dialogue.state import (
     BOT,
     ESCALATED,
+    PAID,
     PAUSED,
+    PAYMENT_REPORTED,
     PENDING_PAYMENT,
     CancelOrder,
     Choices,
     ConversationState,
     Decision,
-    MarkPaid,
     Notification,
     Photo,
     PlaceOrder,
+    ReportPayment,
 )
 from chasqui.domain import DeliveryZone, PaymentMethod, Product, Promotion, TenantSnapshot
 from chasqui.nlu.analyzer import Analysis, analyze
@@ -100,6 +102,11 @@ _NOT_A_PLACE = frozenset({
 _INFINITIVE = re.compile(r"^[a-z]{2,}(?:ar|er|ir)$")
 _PLACE = re.compile(r"\b(?:a|al|en|para|hasta|por)\s+([a-zñ][a-zñ ]{2,40})$")
 _REMOVE = re.compile(r"\b(?:quit|sac|elimin|borr|retir)[a-z]*\b|\bya no (?:quiero|deseo)\b|\bsin\b")
+_CLAUSES = re.compile(r"[,;\n]+")
+_DIGIT = re.compile(r"\d")
+_AMOUNT = re.compile(r"^(?:s\s+)?(\d{1,5})(?:\s+soles)?\b")
+# Checkout facts a read-back shows; the customer confirms exactly these.
+CHECKOUT_FACTS = ("fulfillment", "zone", "address", "payment_method", "change_for")
 _REMOVE_WORDS = (
     "quita", "quite", "quitale", "quitele", "saca", "saque", "sacale", "elimina", "elimine", "borra", "borre",
 )
@@ -139,6 +146,9 @@ class Turn:
             entities=_entities_json(analysis),
         )
         self.say = Composer(self.tenant, memory["turn"], state.customer_name)
+        # The message accepts the read-back shown before it ("sí", "confirmo", the button, "ya te yapeé").
+        self.accepting = False
+        self.kind = "text"  # text | image | interactive | ... (the WhatsApp message type)
 
     # -- small helpers -------------------------------------------------------------------
     @property
@@ -244,6 +254,7 @@ class Engine:
             text = offers.tapped_text(self.tenant, Composer(self.tenant, 0).say, tap) or text
         analysis = analyze(text or "", self.brain.matcher, self.brain.model)
         turn = Turn(self, state, now, analysis)
+        turn.kind = kind
         d = turn.decision
         d.intent, d.confidence = analysis.prediction.intent, round(analysis.prediction.confidence, 4)
         if state.status == PAUSED and state.paused_until and now < state.paused_until:
@@ -252,7 +263,12 @@ class Engine:
         if state.status == ESCALATED:
             d.status, d.source = ESCALATED, "none"
             return d
-        if kind == "image" and state.order and state.order.status == PENDING_PAYMENT:
+        pending_readback = bool(state.cart and state.memory.get("readback"))
+        turn.accepting = pending_readback and (
+            kind == "image" or (tap is not None and tap.kind == "intent" and tap.value == "confirmar_pedido")
+            or self._accepts(turn)
+        )
+        if kind == "image" and ((state.order and state.order.status == PENDING_PAYMENT) or pending_readback):
             d.intent, d.source = "confirmar_pago", "rule"
             self._confirm_payment(turn)
             return d
@@ -308,6 +324,7 @@ class Engine:
             self._describe_products(turn)
         if resolved not in CHECKOUT_INTENTS:
             self._note_checkout_facts(turn, resolved)
+        self._keep_readback(turn, resolved)
         turn.memory["last_intent"] = resolved
 
     def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
@@ -318,8 +335,14 @@ class Engine:
         if (words[:1] == ["y"] and len(words) <= 6 and last in FOLLOW_UP_INTENTS and self._elliptical(turn)
                 and intent not in ESCALATING and intent not in {"agradecimiento", "despedida"}):
             return last, "rule"
+        # The read-back accepted ("sí", "confirmo", "ya te yapeé"): the order goes ahead.
+        if turn.accepting and not entities.products:
+            return ("confirmar_pago" if self._says_already_paid(turn) else "confirmar_pedido"), "rule"
         # A pending checkout question answered with a payment method, a zone or pickup.
         if self._answers_checkout(turn, intent):
+            return "confirmar_pedido", "rule"
+        # "pago en efectivo con 200", "con 100 para el vuelto": the bill of a cash payment.
+        if turn.cart and not entities.products and self._cash_change(turn) is not None:
             return "confirmar_pedido", "rule"
         # "ya agrégala": an adding verb and no payment named is never a payment or a complaint.
         if (intent in ("confirmar_pago", "queja_reclamo", "fuera_de_alcance") and has_cue(folded, "add_verbs")
@@ -401,6 +424,8 @@ class Engine:
         e, folded = turn.entities, turn.folded
         if intent == "confirmar_pago" and turn.analysis.prediction.confidence >= 0.5:
             return False
+        if awaiting == "address" and not e.products and self._street_address(turn, answering=True):
+            return True
         if awaiting == "payment_method":
             return bool(e.payment_methods) and intent != "consultar_pago"
         if awaiting in ("fulfillment", "zone"):
@@ -423,7 +448,8 @@ class Engine:
         if intent == "cancelar_pedido":
             return bool(cart) or bool(state.order and state.order.status == PENDING_PAYMENT)
         if intent == "confirmar_pago":
-            return bool(state.order and state.order.status == PENDING_PAYMENT)
+            return bool(state.order and state.order.status == PENDING_PAYMENT) or bool(
+                cart and turn.memory.get("readback"))
         if intent == "problema_pago":
             return bool(e.payment_methods)
         return False
@@ -1083,14 +1109,14 @@ class Engine:
     def h_vaciar_carrito(self, turn: Turn) -> None:
         turn.cart.clear()
         for key in ("awaiting", "fulfillment", "zone", "payment_method", "last_cart_sku", "focus_sku", "last_skus",
-                    "offered_skus"):
+                    "offered_skus", "readback", "address", "asked_address", "change_for"):
             turn.memory.pop(key, None)
         turn.reply("carrito_vaciado")
 
     def _pending_order_or(self, turn: Turn, empty_key: str) -> None:
         """With an empty cart: the order awaiting payment, if any, else ``empty_key`` with suggestions."""
         order = turn.state.order
-        if order and order.status == PENDING_PAYMENT:
+        if order and order.status in (PENDING_PAYMENT, PAYMENT_REPORTED):
             status = turn.say.say(f"estado_{order.status}") or order.status
             turn.reply("pedido_pendiente", order_number=order.number, status_text=status,
                        total=turn.money(order.total))
@@ -1110,9 +1136,9 @@ class Engine:
         self._advance_checkout(turn)
 
     def _note_checkout_facts(self, turn: Turn, intent: str) -> None:
-        """Pickup, a delivery zone or a payment method said along the way ("lo recojo yo, ¿dónde
-        quedan?", "mándame 2 a Surco y pago con Plin") are kept for the checkout; when the message
-        has everything an order needs, the order goes ahead."""
+        """Pickup, a delivery zone, an address, a payment method or the cash bill said along the way
+        ("lo recojo yo, ¿dónde quedan?", "mándame 2 a Surco y pago con Plin") are kept for the
+        checkout; when the message has everything an order needs, the read-back follows."""
         if not turn.cart or intent in ESCALATING:
             return
         memory, entities = turn.memory, turn.entities
@@ -1124,9 +1150,72 @@ class Engine:
         chosen = self._named_method(turn)
         if chosen and intent not in ("consultar_pago", "problema_pago") and not has_cue(turn.folded, "no"):
             memory["payment_method"] = chosen.code
+        self._note_address_and_change(turn)
         complete = memory.get("fulfillment") == "pickup" or bool(memory.get("zone"))
         if intent == "agregar_producto" and chosen and complete and (entities.zones or is_pickup(turn.folded)):
             self._advance_checkout(turn)
+
+    def _note_address_and_change(self, turn: Turn) -> None:
+        """The street address of a delivery and the bill of a cash payment, when the message gives them."""
+        memory = turn.memory
+        delivering = memory.get("fulfillment") == "delivery" or bool(turn.entities.zones) or is_delivery(turn.folded)
+        if delivering:
+            address = self._street_address(turn, answering=memory.get("awaiting") == "address")
+            if address:
+                memory["address"] = address
+        change = self._cash_change(turn)
+        if change is not None:
+            memory["change_for"] = str(change)
+
+    def _street_address(self, turn: Turn, *, answering: bool = False) -> str | None:
+        """The clause of the message that is a street address ("jr los amautas 345"): a street word and
+        a number; right after the bot asked for the address, any clause with a number."""
+        street = set(cues().get("street", ()))
+        leads = sorted(cues().get("address_lead", ()), key=len, reverse=True)
+        zones = {fold(z) for z in turn.entities.zones}
+        for clause in _CLAUSES.split(turn.analysis.text):
+            folded = fold(clause)
+            words = folded.split()
+            if not words or not _DIGIT.search(folded) or folded in zones:
+                continue
+            if not (street & set(words) or answering):
+                continue
+            found = self.brain.matcher.extract(clause)
+            if not street & set(words) and (found.products or found.payment_methods or not any(
+                    len(w) > 2 and w.isalpha() for w in words) or self._cash_change(turn, folded) is not None):
+                continue  # "pago con 50", "agrega 2 chichas", "3": no address
+            text = " ".join(clause.split())
+            for lead in leads:  # "mi dirección es ...", "es en ..."
+                lead_words = len(lead.split())
+                if words[:lead_words] == lead.split() and len(words) > lead_words:
+                    text = " ".join(text.split()[lead_words:])
+                    break
+            return text[:200]
+        return None
+
+    def _is_cash(self, code: str | None) -> bool:
+        method = next((m for m in self.enabled_methods() if m.code == code), None)
+        return method is not None and has_cue(fold(f"{method.code} {method.name}"), "cash")
+
+    def _cash_change(self, turn: Turn, folded: str | None = None) -> Decimal | None:
+        """The bill a cash payer hands over ("pago con 50", "con 100 para el vuelto"): a number after a
+        lead word, in a cash checkout (or said with "vuelto"/"sencillo"), no less than the cart's total."""
+        folded = turn.folded if folded is None else folded
+        named = self._named_method(turn)
+        cash = self._is_cash(named.code if named else turn.memory.get("payment_method"))
+        if not (cash or has_cue(folded, "change")) or not turn.cart:
+            return None
+        padded = f" {folded} "
+        for lead in sorted(cues().get("change_leads", ()), key=len, reverse=True):
+            at = padded.find(f" {lead} ")
+            while at >= 0:
+                match = _AMOUNT.match(padded[at + len(lead) + 2:])
+                if match:
+                    amount = Decimal(match.group(1))
+                    if amount > 0 and amount >= turn.priced().total:
+                        return amount
+                at = padded.find(f" {lead} ", at + 1)
+        return None
 
     def _named_zone(self, turn: Turn) -> DeliveryZone | None:
         """The delivery zone the message names, when the business delivers."""
@@ -1158,8 +1247,11 @@ class Engine:
         if chosen:
             memory["payment_method"] = chosen.code
             turn.reply("metodo_elegido", method=chosen.name)
+        self._note_address_and_change(turn)
 
     def _advance_checkout(self, turn: Turn) -> None:
+        """Ask for the next checkout fact the shop needs; with all of them, the read-back, or the order
+        itself when the customer confirms what was read back (or confirms with every fact at once)."""
         memory = turn.memory
         if memory.get("fulfillment") is None:
             memory["awaiting"] = "fulfillment"
@@ -1173,45 +1265,141 @@ class Engine:
             turn.offer(offers.zones(turn.say.say, self.tenant.delivery_zones,
                                     lambda zone: self.fee_text(turn, delivery_fee(self.tenant, zone, total))))
             return
+        if memory["fulfillment"] == "delivery" and not memory.get("address") and not memory.get("asked_address"):
+            memory["awaiting"] = "address"  # asked once: an order may go on without it
+            memory["asked_address"] = True
+            turn.reply("pedir_direccion", zone=memory["zone"])
+            return
         methods = {m.code: m for m in self.enabled_methods()}
         if memory.get("payment_method") not in methods:
             memory["awaiting"] = "payment_method"
             turn.reply("pedir_pago", methods=join_es([m.name for m in methods.values()], "o"))
             turn.offer(offers.payment_methods(turn.say.say, list(methods.values())))
             return
-        self._place_order(turn, methods[memory["payment_method"]])
+        if not self._is_cash(memory.get("payment_method")):
+            memory.pop("change_for", None)
+        facts = self._checkout_facts(turn)
+        shown = turn.state.memory.get("readback")
+        if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn):
+            self._place_order(turn, methods[memory["payment_method"]], read_back=shown != facts)
+        else:
+            self._read_back(turn, methods[memory["payment_method"]], facts)
 
-    def _place_order(self, turn: Turn, method: PaymentMethod) -> None:
+    def _checkout_facts(self, turn: Turn) -> dict:
+        """What a read-back shows: the cart and the checkout facts (compared with what was read back)."""
+        facts: dict = {"items": {sku: str(qty) for sku, qty in turn.cart.items()}}
+        facts.update({key: turn.memory.get(key) for key in CHECKOUT_FACTS})
+        return facts
+
+    def _accepts(self, turn: Turn) -> bool:
+        """A message that accepts the read-back: "sí", "confirmo", "así está bien", "ya te yapeé";
+        never a question or a "no"."""
+        folded, text = turn.folded, turn.analysis.text
+        if "?" in text or "¿" in text or has_cue(folded, "no") or _REMOVE.search(folded):
+            return False
+        if turn.analysis.prediction.intent in DESTRUCTIVE | ESCALATING | {"cancelar_pedido"} and not has_cue(
+                folded, "confirm"):
+            return False  # "anule mi pedido por favor"
+        return has_cue(folded, "confirm") or has_cue(folded, "accept") or self._says_already_paid(turn)
+
+    def _confirms_with_every_fact(self, turn: Turn) -> bool:
+        """ "confirmo, recojo en tienda y pago en efectivo": the message confirms and itself names how
+        the order is received and paid."""
+        folded, text = turn.folded, turn.analysis.text
+        if not has_cue(folded, "confirm") or "?" in text or "¿" in text or has_cue(folded, "no"):
+            return False
+        receives = is_pickup(folded) or bool(self._named_zone(turn))
+        return receives and self._named_method(turn) is not None
+
+    def _keep_readback(self, turn: Turn, intent: str) -> None:
+        """After a read-back: a change (zone, method, an item) gets a new read-back; a question is
+        answered and the read-back stays pending, with a reminder."""
+        shown = turn.state.memory.get("readback")
+        if not shown or turn.placed_order or turn.decision.status == ESCALATED:
+            return
+        if not turn.cart:
+            for key in ("readback", "awaiting"):
+                turn.memory.pop(key, None)
+            return
+        if turn.memory.get("readback") != shown:
+            return  # a new read-back (or a question for a missing fact) was shown this turn
+        if self._checkout_facts(turn) != shown:
+            turn.memory.pop("readback", None)
+            self._advance_checkout(turn)
+        else:
+            turn.memory["awaiting"] = "confirmation"
+            if intent not in ("confirmar_pedido", "confirmar_pago"):
+                turn.reply("recordar_confirmacion")
+                turn.offer(offers.confirm_order(turn.say.say))
+
+    def _order_texts(self, turn: Turn, method: PaymentMethod) -> dict[str, str]:
+        """The order's parts in words, for the read-back, the confirmation and the staff notice."""
+        memory = turn.memory
+        priced = turn.priced()
+        zone = self.zone_by_name(memory.get("zone") or "") if memory.get("fulfillment") == "delivery" else None
+        fee = delivery_fee(self.tenant, zone, priced.total)
+        total = priced.total + fee
+        if zone:
+            fulfillment = turn.say.say("pedido_resumen_entrega_delivery", zone=zone.name, fee=self.fee_text(turn, fee))
+            if memory.get("address"):
+                address = turn.say.say("pedido_resumen_direccion", address=memory["address"])
+                fulfillment = f"{fulfillment}, {address}" if address else fulfillment
+        else:
+            fulfillment = turn.say.say("pedido_resumen_entrega_recojo")
+        lines = self.cart_lines(turn, priced)
+        if priced.discount:
+            saving = turn.say.say("resumen_descuento", discount=turn.money(priced.discount),
+                                  promos=join_es([p.name for p in priced.promotions]))
+            lines = f"{lines}; {saving}" if saving else lines
+        method_text = method.name
+        change_for = Decimal(memory["change_for"]) if memory.get("change_for") else None
+        if change_for is not None:
+            change = turn.say.say("pago_resumen_vuelto", change_for=turn.money(change_for),
+                                  change=turn.money(max(change_for - total, Decimal(0))))
+            method_text = f"{method.name}, {change}" if change else method_text
+        payment = f"{method_text} ({method.details.rstrip('. ')})" if method.details else method_text
+        return {"lines": lines, "fulfillment": fulfillment, "method": method_text, "payment": payment,
+                "total": turn.money(total)}
+
+    def _read_back(self, turn: Turn, method: PaymentMethod, facts: dict) -> None:
+        """Every fact of the order to come, once, for the customer to confirm before it exists."""
+        texts = self._order_texts(turn, method)
+        turn.reply("pedido_resumen", lines=texts["lines"], fulfillment=texts["fulfillment"],
+                   payment=texts["payment"], total=texts["total"])
+        turn.memory["readback"] = facts
+        turn.memory["awaiting"] = "confirmation"
+        turn.offer(offers.confirm_order(turn.say.say))
+
+    def _place_order(self, turn: Turn, method: PaymentMethod, *, read_back: bool = True) -> None:
+        """The order exists: its number and how to pay for the customer, the sale for the staff.
+        ``read_back``: the reply repeats the order (no read-back was shown for these facts)."""
         memory, state, d = turn.memory, turn.state, turn.decision
         priced = turn.priced()
         zone = self.zone_by_name(memory.get("zone") or "") if memory.get("fulfillment") == "delivery" else None
         fee = delivery_fee(self.tenant, zone, priced.total)
         total = priced.total + fee
         number = state.next_order_number
+        change_for = Decimal(memory["change_for"]) if memory.get("change_for") else None
         command = PlaceOrder(
             number=number, items=dict(turn.cart), lines=priced.lines, subtotal=priced.subtotal,
             discount=priced.discount, delivery_fee=fee, total=total,
             fulfillment="delivery" if zone else "pickup", zone=zone.name if zone else None,
-            payment_method=method.code,
+            payment_method=method.code, address=memory.get("address") if zone else None, change_for=change_for,
         )
         d.order_commands.append(command)
         turn.offer(None)  # the order is placed: no "confirm / view" buttons under its summary
-        fulfillment = (
-            turn.say.say("pedido_resumen_entrega_delivery", zone=zone.name, fee=self.fee_text(turn, fee)) if zone
-            else turn.say.say("pedido_resumen_entrega_recojo")
-        )
-        lines = self.cart_lines(turn, priced)
-        if priced.discount:
-            saving = turn.say.say("resumen_descuento", discount=turn.money(priced.discount),
-                                  promos=join_es([p.name for p in priced.promotions]))
-            lines = f"{lines}; {saving}" if saving else lines
+        texts = self._order_texts(turn, method)
         instructions = turn.say.say("pago_instrucciones", method=method.name, details=method.details)
-        turn.reply("pedido_confirmado", order_number=number, lines=lines, fulfillment=fulfillment,
-                   total=turn.money(total), payment_instructions=instructions)
-        self._notify_staff(turn, "sale", "notificacion_venta", order_number=number, lines=lines,
-                           fulfillment=fulfillment, method=method.name, total=turn.money(total))
+        if read_back:
+            turn.reply("pedido_confirmado", order_number=number, lines=texts["lines"],
+                       fulfillment=texts["fulfillment"], total=texts["total"], payment_instructions=instructions)
+        else:
+            turn.reply("pedido_registrado", order_number=number, total=texts["total"],
+                       payment_instructions=instructions)
+        self._notify_staff(turn, "sale", "notificacion_venta", order_number=number, lines=texts["lines"],
+                           fulfillment=texts["fulfillment"], method=texts["method"], total=texts["total"])
         turn.cart.clear()
-        for key in ("fulfillment", "zone", "last_cart_sku"):
+        for key in ("fulfillment", "zone", "last_cart_sku", "readback", "address", "asked_address", "change_for"):
             memory.pop(key, None)
         memory["awaiting"] = "payment"
 
@@ -1219,6 +1407,10 @@ class Engine:
         self._confirm_payment(turn)
 
     def _confirm_payment(self, turn: Turn) -> None:
+        """A payment the customer says they made is reported on their latest open order (staff verify
+        it); after a read-back it also confirms the order. Words that only acknowledge ("ya", "ok")
+        change nothing."""
+        paid = self._says_already_paid(turn)
         order = self._open_order(turn)
         if order is None and turn.cart:
             self._collect_checkout(turn)
@@ -1226,24 +1418,35 @@ class Engine:
                 turn.memory["payment_method"] = turn.entities.payment_methods[0]
             self._advance_checkout(turn)
             order = self._open_order(turn)
-            if order is not None and not self._says_already_paid(turn):
-                return  # "te yapeo": the order is placed and waits for the payment
+            if order is None or not paid:
+                return  # the read-back, a checkout question, or "te yapeo": the order waits for the payment
         if order is None:
-            if not turn.decision.replies:
+            latest = turn.state.order
+            if paid and latest is not None and latest.status == PAYMENT_REPORTED:
+                turn.reply("pago_ya_reportado", order_number=latest.number)
+            elif not turn.decision.replies:
                 turn.reply("pago_sin_pedido")
             return
         number, total, method_code = order
-        turn.decision.order_commands.append(MarkPaid(number))
+        method = next((m for m in self.tenant.payment_methods if m.code == method_code), None)
+        if not paid:
+            instructions = turn.say.say("pago_instrucciones", method=method.name, details=method.details) if method \
+                else ""
+            turn.reply("pago_pendiente", order_number=number, total=turn.money(total),
+                       payment_instructions=instructions)
+            return
+        turn.decision.order_commands.append(ReportPayment(number))
         turn.reply("pago_recibido", order_number=number)
-        method = next((m.name for m in self.tenant.payment_methods if m.code == method_code), method_code or "")
         self._notify_staff(turn, "payment", "notificacion_pago", order_number=number, total=turn.money(total),
-                           method=method)
+                           method=method.name if method else method_code or "")
         turn.memory.pop("awaiting", None)
 
     def _says_already_paid(self, turn: Turn) -> bool:
         """ "ya te yapeé", "ahí va la captura" (or a photo): a payment made, not one announced."""
-        if not turn.analysis.text.strip():  # a photo with no words: the voucher
+        if turn.kind == "image":  # a photo at checkout: the voucher
             return True
+        if not turn.analysis.text.strip():
+            return False
         return has_cue(turn.folded, "paid") or _PAID_VERB.search(turn.folded) is not None
 
     def _open_order(self, turn: Turn) -> tuple[str, Decimal, str | None] | None:
@@ -1262,7 +1465,7 @@ class Engine:
             turn.reply("pedido_cancelado", order_number=order.number)
             self._notify_staff(turn, "cancel", "notificacion_cancelacion", order_number=order.number)
             turn.memory.pop("awaiting", None)
-        elif order and order.status == "paid" and not turn.cart:
+        elif order and order.status in (PAID, PAYMENT_REPORTED) and not turn.cart:
             turn.reply("pedido_no_cancelable", order_number=order.number)
             self._escalate(turn, "quiere anular un pedido pagado")
             turn.decision.replies = turn.decision.replies[:1]

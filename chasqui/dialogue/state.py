@@ -9,6 +9,7 @@ from typing import Any
 
 BOT, ESCALATED, PAUSED = "bot", "escalated", "paused"
 PENDING_PAYMENT, PAID, CANCELLED = "pending_payment", "paid", "cancelled"
+PAYMENT_REPORTED = "payment_reported"  # the customer says they paid; staff have not verified it yet
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,21 @@ class PlaceOrder:
     fulfillment: str  # pickup | delivery
     zone: str | None
     payment_method: str
+    address: str | None = None  # the delivery street address the customer gave
+    change_for: Decimal | None = None  # the bill a cash payer hands over ("pago con 50")
 
 
 @dataclass(frozen=True)
 class MarkPaid:
+    """Staff verified the payment (the engine never sends this: a customer can only report one)."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class ReportPayment:
+    """The customer says they paid ("ya te yapeé", a screenshot): staff still have to verify it."""
+
     number: str
 
 
@@ -68,7 +80,7 @@ class CancelOrder:
     number: str
 
 
-OrderCommand = PlaceOrder | MarkPaid | CancelOrder
+OrderCommand = PlaceOrder | ReportPayment | MarkPaid | CancelOrder
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,10 @@ def test_confirm_with_empty_cart_places_no_order(engine: Engine) -> None:
 def test_delivery_order_adds_fee_below_threshold_and_notifies_staff(engine: Engine) -> None:
     state = fresh()
     state.cart = {"PIE-LIM": 1}
-    decision = engine.handle_customer("envíalo a surco, pago con plin", state, NOW)
+    readback = engine.handle_customer("envíalo a surco, av benavides 4500, pago con plin", state, NOW)
+    assert readback.order_commands == [] and readback.notifications == []
+    state.memory = readback.memory
+    decision = engine.handle_customer("sí, confirmo", state, NOW)
     [order] = decision.order_commands
     assert order.delivery_fee == 10 and order.total == 55
     assert {n.to for n in decision.notifications} == {"51911222333", "51944555666"}
@@ -58,7 +61,7 @@ def test_image_after_payment_request_counts_as_voucher(engine: Engine) -> None:
                             payment_method="yape")
     decision = engine.handle_customer("", state, NOW, kind="image")
     assert decision.intent == "confirmar_pago"
-    assert [type(c).__name__ for c in decision.order_commands] == ["MarkPaid"]
+    assert [type(c).__name__ for c in decision.order_commands] == ["ReportPayment"]  # staff verify it
 
 
 @pytest.mark.parametrize("text", ["", "🙂", "\x00\xff garbage", "a" * 10_000])

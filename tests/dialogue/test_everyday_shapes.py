@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chasqui.dialogue.engine import Engine
-from chasqui.dialogue.state import ConversationState, MarkPaid, OrderView, PlaceOrder
+from chasqui.dialogue.state import ConversationState, OrderView, PlaceOrder, ReportPayment
 from dialogue.conftest import NOW, fresh
 
 
@@ -30,7 +30,10 @@ def test_lacking_one_method_and_asking_for_another_gets_a_yes_to_that_one(engine
 
 def test_asking_for_another_method_at_checkout_goes_on_with_the_order(engine: Engine) -> None:
     state = with_cart({"PIE-LIM": 1}, awaiting="payment_method", fulfillment="pickup")
-    decision = engine.handle_customer("no tengo yape, aceptan plin?", state, NOW)
+    readback = engine.handle_customer("no tengo yape, aceptan plin?", state, NOW)
+    assert "Plin" in " ".join(readback.replies) and not readback.order_commands
+    state.memory = readback.memory
+    decision = engine.handle_customer("sí, confirmo", state, NOW)
     [order] = [c for c in decision.order_commands if isinstance(c, PlaceOrder)]
     assert order.payment_method == "plin" and order.fulfillment == "pickup"
 
@@ -71,13 +74,16 @@ def test_pickup_said_along_the_way_is_kept_for_the_checkout(engine: Engine) -> N
     asked = engine.handle_customer("yo lo recojo, donde quedan?", state, NOW)
     assert "Larco" in " ".join(asked.replies) and asked.memory.get("fulfillment") == "pickup"
     state.memory = asked.memory
-    paid = engine.handle_customer("ya, confirmo y pago con yape", state, NOW)
+    paid = engine.handle_customer("ya, confirmo, lo recojo y pago con yape", state, NOW)
     [order] = [c for c in paid.order_commands if isinstance(c, PlaceOrder)]
     assert order.fulfillment == "pickup" and order.payment_method == "yape"
 
 
 def test_one_message_with_product_zone_and_payment_is_an_order(engine: Engine) -> None:
-    decision = engine.handle_customer("mandame un pie de limon a barranco, pago con plin", fresh(), NOW)
+    readback = engine.handle_customer("mandame un pie de limon a barranco, jr junin 120, pago con plin", fresh(), NOW)
+    assert not readback.order_commands and "Barranco" in " ".join(readback.replies)
+    state = with_cart(readback.cart, **readback.memory)
+    decision = engine.handle_customer("sí, confirmo", state, NOW)
     [order] = [c for c in decision.order_commands if isinstance(c, PlaceOrder)]
     assert order.items == {"PIE-LIM": 1} and order.zone == "Barranco" and order.payment_method == "plin"
     assert decision.choices is None  # no "confirm / view" buttons under a placed order
@@ -146,15 +152,19 @@ def test_a_bare_times_n_after_one_item_means_n_of_it_in_all(engine: Engine) -> N
 
 def test_announcing_a_payment_places_the_order_and_paying_marks_it_paid(engine: Engine) -> None:
     state = with_cart({"PIE-LIM": 1}, fulfillment="pickup")
-    announced = engine.handle_customer("te yapeo", state, NOW)
+    readback = engine.handle_customer("te yapeo", state, NOW)
+    assert not readback.order_commands and "987 654 321" in " ".join(readback.replies)  # where to pay
+    state.memory = readback.memory
+    announced = engine.handle_customer("sí, confirmo", state, NOW)
     [order] = [c for c in announced.order_commands if isinstance(c, PlaceOrder)]
-    assert order.payment_method == "yape" and not [c for c in announced.order_commands if isinstance(c, MarkPaid)]
+    assert order.payment_method == "yape" and not [c for c in announced.order_commands
+                                                   if isinstance(c, ReportPayment)]
     assert "987 654 321" in " ".join(announced.replies)  # where to pay
     placed = fresh()
     placed.order = OrderView(number=order.number, status="pending_payment", items={"PIE-LIM": 1}, total=45,
                              payment_method="yape")
     paid = engine.handle_customer("ya te yapee, ahi va la captura", placed, NOW)
-    assert [c.number for c in paid.order_commands if isinstance(c, MarkPaid)] == [order.number]
+    assert [c.number for c in paid.order_commands if isinstance(c, ReportPayment)] == [order.number]
 
 
 def test_the_other_one_too_adds_the_other_option_offered(engine: Engine) -> None:
