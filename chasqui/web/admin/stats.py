@@ -271,5 +271,5 @@ def _orders(session: Session, tenant_id: int, start: datetime, end: datetime, bo
         amount = Decimal(str(total)).quantize(Decimal("0.01"))
         if status == "paid":
             board.revenue += amount
-        elif status == "pending_payment":
+        elif status in ("pending_payment", "payment_reported"):  # reported payments are not verified yet
             board.pending_revenue += amount

@@ -143,7 +143,7 @@ class OrderItemOut(BaseModel):
 class OrderOut(BaseModel):
     id: int
     number: str
-    status: Literal["pending_payment", "paid", "cancelled"]
+    status: Literal["pending_payment", "payment_reported", "paid", "cancelled"]
     conversation_id: int | None
     customer_phone: str | None
     customer_name: str | None
@@ -368,7 +368,7 @@ def update_product(request: Request, owner: Owner, sku: str, body: ProductUpdate
 def list_orders(
     request: Request,
     owner: Owner,
-    status: Literal["pending_payment", "paid", "cancelled"] | None = None,
+    status: Literal["pending_payment", "payment_reported", "paid", "cancelled"] | None = None,
     since: datetime | None = Query(default=None, description="Creados desde (ISO 8601)"),
     until: datetime | None = Query(default=None, description="Creados antes de (ISO 8601)"),
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
