@@ -432,6 +432,26 @@ def user_add(
     print(email)
 
 
+@user_app.command("disable")
+@friendly
+def user_disable(email: str) -> None:
+    """Disable a panel user: no more logins, and every open session of theirs ends now."""
+    from sqlalchemy import func, select
+
+    from chasqui.accounts import deactivate_user, normalize_email
+    from chasqui.db.models import User
+    from chasqui.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings())
+    runtime.init()
+    with runtime.session() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+        if user is None:
+            raise UserError(f"unknown user {email!r}")
+        deactivate_user(session, user)
+    print(f"{email} deshabilitado")
+
+
 # ---------------------------------------------------------------------------------------- settings
 @settings_app.command("get")
 @friendly
