@@ -12,7 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, check_in, created_at, tenant_fk, updated_at
 from chasqui.db.types import JSONType, Money, Quantity, UTCDateTime
 
-ORDER_STATUSES = ("pending_payment", "paid", "cancelled")
+ORDER_STATUSES = (
+    "pending_payment", "payment_reported", "paid", "preparing", "on_the_way", "delivered", "cancelled"
+)
 FULFILLMENTS = ("pickup", "delivery")
 
 
