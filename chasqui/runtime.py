@@ -24,7 +24,7 @@ from chasqui.db.session import init_db, make_engine, session_scope
 from chasqui.dialogue.engine import Brain, Engine
 from chasqui.domain import TenantSnapshot
 from chasqui.nlu.classifier import IntentModel
-from chasqui.nlu.registry import active_version_number, ensure_model
+from chasqui.nlu.registry import active_version_number, active_version_numbers, ensure_model, load_active_model
 from chasqui.tenants.io import get_tenant, import_tenant
 from chasqui.tenants.snapshot import load_snapshot
 
@@ -43,6 +43,8 @@ class Runtime:
     db: DbEngine
     _model: IntentModel | None = field(default=None, repr=False)
     _model_version: int | None = field(default=None, repr=False)  # the active version when it was loaded
+    # tenant id -> (version, model): the tenants that have their own promoted model
+    _tenant_models: dict[int, tuple[int, IntentModel]] = field(default_factory=dict, repr=False)
     _llm: Any = field(default=None, repr=False)  # chasqui.llm.client.LLMClient (its circuit breaker)
     _learner: Any = field(default=None, repr=False)  # chasqui.nlu.learning.Learner
 
@@ -57,21 +59,39 @@ class Runtime:
         init_db(self.db, self.settings)
 
     def model(self, progress: Progress | None = None) -> IntentModel:
+        """The platform model (seed data and samples platform staff confirmed)."""
         if self._model is None:
             with self.session() as session:
                 self._model = ensure_model(session, progress)
                 self._model_version = active_version_number(session)
         return self._model
 
-    def current_model(self, session: Session) -> IntentModel:
-        """The model, reloaded when another process has promoted a new version since it was loaded
-        (a retrain in the panel reaches every ``chasqui worker`` within the service cache's second)."""
-        if self._model is not None and active_version_number(session) != self._model_version:
-            self.reload_model()
-        return self.model()
+    def current_model(self, session: Session, tenant_id: int) -> IntentModel:
+        """The model for ``tenant_id``'s messages: its own promoted model, else the platform model;
+        reloaded when another process has promoted a new version since it was loaded (a retrain in
+        the panel reaches every ``chasqui worker`` within the service cache's second)."""
+        platform, own = active_version_numbers(session, tenant_id)
+        if self._model is not None and platform != self._model_version:
+            self._model = None
+        if own is None:
+            self._tenant_models.pop(tenant_id, None)
+            return self.model()
+        cached = self._tenant_models.get(tenant_id)
+        if cached is not None and cached[0] == own:
+            return cached[1]
+        model = load_active_model(session, tenant_id)
+        if model is None:  # demoted meanwhile
+            return self.model()
+        self._tenant_models[tenant_id] = (own, model)
+        return model
 
-    def reload_model(self) -> None:
+    def reload_model(self, tenant_id: int | None = None) -> None:
+        """Forget the loaded models (all, or one tenant's own model); the next use reads them again."""
+        if tenant_id is not None:
+            self._tenant_models.pop(tenant_id, None)
+            return
         self._model = None
+        self._tenant_models.clear()
 
     def snapshot(self, session: Session, slug_or_id: str | int) -> TenantSnapshot:
         tenant = get_tenant(session, slug_or_id)
@@ -79,7 +99,7 @@ class Runtime:
 
     def service(self, session: Session, slug_or_id: str | int) -> ConversationService:
         snapshot = self.snapshot(session, slug_or_id)
-        brain = Brain.for_tenant(snapshot, self.current_model(session))
+        brain = Brain.for_tenant(snapshot, self.current_model(session, snapshot.id))
         engine = Engine(snapshot, brain, teacher=self.teacher(session))
         return ConversationService(snapshot, engine, learner=self.learner())
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chasqui.db.models import ModelVersion, TrainingSample
@@ -79,22 +79,40 @@ def seed_training_samples(session: Session, samples: list[Sample] | None = None)
     return len(samples)
 
 
-def active_version(session: Session) -> ModelVersion | None:
+def _scope(tenant_id: int | None):  # noqa: ANN202 - a SQL expression
+    """Versions of the platform model (``tenant_id`` None) or of one tenant's own model."""
+    return ModelVersion.tenant_id.is_(None) if tenant_id is None else ModelVersion.tenant_id == tenant_id
+
+
+def active_version(session: Session, tenant_id: int | None = None) -> ModelVersion | None:
+    """The active version of the platform model, or of ``tenant_id``'s own model (None if it has none)."""
     return session.scalar(
-        select(ModelVersion).where(ModelVersion.tenant_id.is_(None), ModelVersion.status == "active")
+        select(ModelVersion).where(_scope(tenant_id), ModelVersion.status == "active")
         .order_by(ModelVersion.version.desc()).limit(1)
     )
 
 
-def active_version_number(session: Session) -> int | None:
+def active_version_number(session: Session, tenant_id: int | None = None) -> int | None:
     """The active model's version number (one indexed query: cheap enough to ask every second)."""
     return session.scalar(
-        select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id.is_(None), ModelVersion.status == "active")
+        select(func.max(ModelVersion.version)).where(_scope(tenant_id), ModelVersion.status == "active")
     )
 
 
-def load_active_model(session: Session) -> IntentModel | None:
-    row = active_version(session)
+def active_version_numbers(session: Session, tenant_id: int) -> tuple[int | None, int | None]:
+    """(platform, tenant's own) active version numbers in one query; None where there is none."""
+    rows = session.execute(
+        select(ModelVersion.tenant_id, func.max(ModelVersion.version))
+        .where(or_(ModelVersion.tenant_id.is_(None), ModelVersion.tenant_id == tenant_id),
+               ModelVersion.status == "active")
+        .group_by(ModelVersion.tenant_id)
+    ).all()
+    found = {owner: version for owner, version in rows}
+    return found.get(None), found.get(tenant_id)
+
+
+def load_active_model(session: Session, tenant_id: int | None = None) -> IntentModel | None:
+    row = active_version(session, tenant_id)
     if row is None:
         return None
     if hashlib.sha256(row.artifact).hexdigest() != row.sha256:
@@ -103,19 +121,20 @@ def load_active_model(session: Session) -> IntentModel | None:
 
 
 def register(session: Session, model: IntentModel, metrics: dict, sample_count: int, duration_s: float,
-             *, activate: bool = True, status: str | None = None) -> TrainedVersion:
-    """Store a trained model; ``status`` (active, candidate, rejected) overrides ``activate``."""
-    latest = session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id.is_(None)))
+             *, activate: bool = True, status: str | None = None, tenant_id: int | None = None) -> TrainedVersion:
+    """Store a trained model of the platform (``tenant_id`` None) or of one tenant; ``status``
+    (active, candidate, rejected) overrides ``activate``. Versions are numbered per owner."""
+    latest = session.scalar(select(func.max(ModelVersion.version)).where(_scope(tenant_id)))
     version = (latest or 0) + 1
     artifact = model.to_bytes()
     status = status or ("active" if activate else "candidate")
     if status == "active":
         session.execute(
-            update(ModelVersion).where(ModelVersion.tenant_id.is_(None), ModelVersion.status == "active")
+            update(ModelVersion).where(_scope(tenant_id), ModelVersion.status == "active")
             .values(status="candidate")
         )
     session.add(ModelVersion(
-        tenant_id=None, version=version, status=status, artifact=artifact,
+        tenant_id=tenant_id, version=version, status=status, artifact=artifact,
         sha256=hashlib.sha256(artifact).hexdigest(), metrics=metrics, sample_count=sample_count,
         duration_s=duration_s, created_at=datetime.now(UTC),
     ))
@@ -133,22 +152,6 @@ def ensure_model(session: Session, progress: Progress | None = None) -> IntentMo
     model, duration = seed_model(progress, samples)
     register(session, model, {"train": _summary(evaluate(model, samples))}, len(samples), duration)
     return model
-
-
-def train_new_version(session: Session, progress: Progress | None = None) -> TrainedVersion:
-    """Train on every confirmed sample in the DB (seed + human-confirmed) and activate it."""
-    seed_training_samples(session)
-    rows = session.execute(
-        select(TrainingSample.text, TrainingSample.intent).where(TrainingSample.confirmed.is_(True))
-    ).all()
-    samples = [(text, intent) for text, intent in rows]
-    if progress:
-        progress(f"training on {len(samples)} samples")
-    started = time.perf_counter()
-    model = train_model(samples)
-    duration = time.perf_counter() - started
-    metrics = {"train": _summary(evaluate(model, samples))}
-    return register(session, model, metrics, len(samples), duration)
 
 
 def _summary(report: dict) -> dict:

@@ -1,4 +1,6 @@
-"""Human review of training samples: list the unconfirmed ones, confirm or correct a label."""
+"""Human review of training samples from the CLI (platform staff): list the unconfirmed ones,
+confirm or correct a label. A sample confirmed here is ``platform_confirmed``: it also trains the
+platform model (the panel's owners confirm only for their own tenant's model)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ def unconfirmed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def confirm(session: Session, sample_id: int, intent: str | None = None) -> dict[str, Any]:
-    """Mark the sample confirmed; a different ``intent`` corrects it (its source becomes ``human``)."""
+    """Mark the sample confirmed by platform staff; a different ``intent`` corrects it (its source
+    becomes ``human``)."""
     sample = session.get(TrainingSample, sample_id)
     if sample is None:
         raise ReviewError(f"no training sample with id {sample_id}")
@@ -45,7 +48,7 @@ def confirm(session: Session, sample_id: int, intent: str | None = None) -> dict
             raise ReviewError(f"unknown intent {intent!r} (known: {', '.join(INTENTS)})")
         if intent != sample.intent:
             sample.intent, sample.source = intent, "human"
-    sample.confirmed = True
+    sample.confirmed = sample.platform_confirmed = True
     session.flush()
     slug = session.scalar(select(Tenant.slug).where(Tenant.id == sample.tenant_id)) if sample.tenant_id else None
     return _row(sample, slug)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, check_in, created_at, tenant_fk
@@ -24,7 +24,11 @@ class Intent(Base):
 
 
 class TrainingSample(Base):
-    """A labelled example. ``tenant_id`` NULL: a global sample shared by every tenant."""
+    """A labelled example. ``tenant_id`` NULL: a global sample (the packaged seed data).
+
+    A tenant's sample trains only that tenant's model, unless platform staff confirmed it
+    (``platform_confirmed``): then it also trains the platform model every tenant falls back to.
+    """
 
     __tablename__ = "training_samples"
 
@@ -34,6 +38,7 @@ class TrainingSample(Base):
     intent: Mapped[str] = mapped_column(String(64), nullable=False)
     source: Mapped[str] = mapped_column(String(8), nullable=False)
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    platform_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     ml_intent: Mapped[str | None] = mapped_column(String(64))  # what the model said at the time
     ml_confidence: Mapped[float | None] = mapped_column(Double)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
@@ -47,7 +52,8 @@ class TrainingSample(Base):
 
 
 class ModelVersion(Base):
-    """A trained intent model. ``tenant_id`` NULL: the global model."""
+    """A trained intent model. ``tenant_id`` NULL: the platform model (seed data and samples platform
+    staff confirmed); otherwise that tenant's own model, used for its messages only."""
 
     __tablename__ = "model_versions"
 
@@ -64,6 +70,7 @@ class ModelVersion(Base):
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "version"),
+        Index("ix_model_versions_tenant_status", "tenant_id", "status"),
         check_in("status", MODEL_STATUSES),
         MYSQL_TABLE_OPTIONS,
     )

@@ -1,6 +1,11 @@
 """ML control (owners and the superadmin): the active intent model, its quality, the confidence
 threshold, "reentrenar ahora" with progress, the training history, and the review queue.
 
+Tenant isolation: an owner's confirmations and "Reentrenar" only ever train and promote that
+tenant's own model (``model_versions.tenant_id``), used for its messages only; the platform model
+every other tenant falls back to is retrained only by the superadmin (``scope=platform``), from the
+seed data and the samples the superadmin confirmed (``platform_confirmed``).
+
 The review queue holds what a person should look at: samples the LLM teacher labelled (source
 ``llm``, not confirmed) and customer messages the model was unsure about (confidence below the
 tenant's threshold). Confirming or correcting one writes a confirmed ``training_samples`` row,
@@ -47,14 +52,29 @@ def _session(request: Request) -> Any:
     return request.app.state.chasqui.runtime.session()
 
 
-def retrain_job(request: Request) -> RetrainJob:
-    """The app's one retraining job (created on first use)."""
+def retrain_job(request: Request, tenant_id: int | None) -> RetrainJob:
+    """The app's retraining job of one scope (a tenant's own model, or None: the platform model),
+    created on first use; a job starts only while no other job of the app is running."""
     state = request.app.state
-    job = getattr(state, "retrain_job", None)
+    jobs: dict[int | None, RetrainJob] | None = getattr(state, "retrain_jobs", None)
+    if jobs is None:
+        jobs = state.retrain_jobs = {}
+    job = jobs.get(tenant_id)
     if job is None:
-        job = RetrainJob(state.chasqui.runtime)
-        state.retrain_job = job
+        def others_running() -> bool:
+            return any(other.status().running for scope, other in list(jobs.items()) if scope != tenant_id)
+
+        job = jobs[tenant_id] = RetrainJob(state.chasqui.runtime, tenant_id, busy=others_running)
     return job
+
+
+def _platform_scope(request: Request, access: Access) -> bool:
+    """True when a request asks for the platform model (``scope=platform``): the superadmin only."""
+    if request.query_params.get("scope") != "platform":
+        return False
+    if not access.user.is_superadmin:
+        raise PanelDenied(403, "Solo el superadministrador reentrena el modelo de la plataforma.")
+    return True
 
 
 def tenant_threshold(session: Session, tenant_id: int) -> Decimal:
@@ -62,9 +82,13 @@ def tenant_threshold(session: Session, tenant_id: int) -> Decimal:
     return Decimal(value) if value is not None else Decimal("0.80")
 
 
-def _versions(session: Session) -> list[ModelVersion]:
-    query = select(ModelVersion).where(ModelVersion.tenant_id.is_(None)).order_by(ModelVersion.version.desc()).limit(50)
-    return list(session.scalars(query))
+def _versions(session: Session, tenant_id: int) -> list[ModelVersion]:
+    """This tenant's own model versions, then the platform model's (newest first)."""
+    versions = []
+    for scope in (ModelVersion.tenant_id == tenant_id, ModelVersion.tenant_id.is_(None)):
+        query = select(ModelVersion).where(scope).order_by(ModelVersion.version.desc()).limit(50)
+        versions.extend(session.scalars(query))
+    return versions
 
 
 def _model_row(row: ModelVersion) -> dict[str, Any]:
@@ -83,6 +107,8 @@ def _model_row(row: ModelVersion) -> dict[str, Any]:
     return {
         "id": row.id,
         "version": row.version,
+        "scope": "platform" if row.tenant_id is None else "tenant",
+        "rejection": metrics.get("rejection") or "",
         "status": row.status,
         "created_at": row.created_at,
         "sample_count": row.sample_count,
@@ -115,15 +141,16 @@ def _recent_confidence(session: Session, tenant_id: int, threshold: Decimal) -> 
 def _ml_page(
     request: Request, session: Session, access: Access, errors: list[str] | None = None, status: int = 200
 ) -> Response:
-    versions = [_model_row(row) for row in _versions(session)]
-    active = next((v for v in versions if v["status"] == "active"), None)
+    versions = [_model_row(row) for row in _versions(session, access.tenant_id)]
+    active = next((v for v in versions if v["status"] == "active"), None)  # own model first
     threshold = tenant_threshold(session, access.tenant_id)
     context = {
         "active": active,
         "versions": versions,
         "threshold": f"{threshold:.2f}",
         "platform_threshold": platform_settings.get_setting(session, "ml_confidence_threshold") or "0.80",
-        "job": retrain_job(request).status(),
+        "job": retrain_job(request, access.tenant_id).status(),
+        "platform_job": retrain_job(request, None).status() if access.user.is_superadmin else None,
         "pending": _review_counts(session, access.tenant_id, threshold),
         "recent": _recent_confidence(session, access.tenant_id, threshold),
         "errors": errors or [],
@@ -178,24 +205,29 @@ def platform_threshold_save(request: Request, form: PanelForm) -> Response:
 
 @router.post("/retrain")
 def retrain_start(request: Request, _form: PanelForm) -> Response:
+    """Retrain this tenant's own model, or (``?scope=platform``, superadmin only) the platform model."""
     with _session(request) as session:
         access = admin_access(request, session, "ml")
-    started = retrain_job(request).start(access.tenant_id, access.user.id)
+        platform = _platform_scope(request, access)
+    scope = None if platform else access.tenant_id
+    started = retrain_job(request, scope).start(access.tenant_id, access.user.id)
     message = "Entrenamiento iniciado." if started else "Ya hay un entrenamiento en curso."
     if is_htmx(request):
-        return _status_fragment(request)
+        return _status_fragment(request, scope)
     return redirect(request, "/admin/ml", message)
 
 
-def _status_fragment(request: Request) -> Response:
-    return render(request, "admin/_retrain_status.html", {"job": retrain_job(request).status()})
+def _status_fragment(request: Request, scope: int | None) -> Response:
+    context = {"job": retrain_job(request, scope).status(), "platform": scope is None}
+    return render(request, "admin/_retrain_status.html", context)
 
 
 @router.get("/retrain/status")
 def retrain_status(request: Request) -> Response:
     with _session(request) as session:
-        admin_access(request, session, "ml")
-    return _status_fragment(request)
+        access = admin_access(request, session, "ml")
+        platform = _platform_scope(request, access)
+    return _status_fragment(request, None if platform else access.tenant_id)
 
 
 # ------------------------------------------------------------------ review queue
@@ -324,6 +356,7 @@ def review_sample(request: Request, sample_id: int, form: PanelForm) -> Response
             if corrected:
                 sample.source = "human"
             done = f"Guardado como «{sample.intent}»."
+        sample.platform_confirmed = sample.confirmed and access.user.is_superadmin  # staff: platform model too
         audit(
             session,
             access,
@@ -356,6 +389,7 @@ def review_message(request: Request, message_id: int, form: PanelForm) -> Respon
                 intent=label,
                 source="human",
                 confirmed=action != "discard",
+                platform_confirmed=action != "discard" and access.user.is_superadmin,
                 ml_intent=message.intent,
                 ml_confidence=message.confidence,
                 message_id=message.id,

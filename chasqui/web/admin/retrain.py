@@ -1,11 +1,12 @@
 """ "Reentrenar ahora": the project's retraining (``chasqui.nlu.learning.retrain``) started by hand,
 in a background thread, one at a time, with its progress kept for the page to poll.
 
-``learning.retrain`` trains a candidate on the seed, confirmed and teacher-labelled samples,
-compares it with the active model on the fixed validation set and stores it as ``active``
-(promoted) or ``rejected``. Afterwards this job measures the new version on the validation set
-once more for the full per-intent report and the confusion pairs the ML page shows, and, when
-it was promoted, switches the running app's bot to it at once.
+Each job has a scope: one tenant's own model (its owner's button) or the platform model (only
+platform staff). ``learning.retrain`` trains a candidate on that scope's samples, judges it
+against the model the scope uses now (validation macro-F1 and per-intent held-out recall) and
+stores it as ``active`` (promoted) or ``rejected`` with the reason. Afterwards this job measures
+the new version on the validation set once more for the full per-intent report and the confusion
+pairs the ML page shows, and, when it was promoted, switches the running app's bot to it at once.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class JobStatus:
     version: int | None = None
     promoted: bool | None = None
     error: str | None = None
+    rejection: str | None = None  # why the candidate was not promoted
     progress: int = 0  # percent
     log: tuple[str, ...] = field(default_factory=tuple)
 
@@ -59,10 +61,13 @@ def validation_report(model: IntentModel) -> dict[str, Any]:
 
 
 class RetrainJob:
-    """At most one manual training at a time per app; ``status()`` is safe to poll from any request."""
+    """The manual training of one scope (``tenant_id`` None: the platform model); ``status()`` is
+    safe to poll from any request. ``busy`` tells whether another training of the app is running."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Any, tenant_id: int | None = None, busy: Any = None) -> None:
         self.runtime = runtime
+        self.tenant_id = tenant_id
+        self._busy = busy or (lambda: False)
         self._lock = threading.Lock()
         self._status = JobStatus()
         self._thread: threading.Thread | None = None
@@ -86,7 +91,7 @@ class RetrainJob:
     def start(self, tenant_id: int | None, user_id: int | None) -> bool:
         """Start a training in the background; False when one (manual or automatic) is running."""
         with self._lock:
-            if self._status.running or self._auto_training_running():
+            if self._status.running or self._auto_training_running() or self._busy():
                 return False
             self._status = JobStatus(
                 state="running", step="Preparando los datos", progress=5, started_at=datetime.now(UTC)
@@ -110,7 +115,8 @@ class RetrainJob:
 
     def _run(self, tenant_id: int | None, user_id: int | None) -> None:
         try:
-            run = learning.retrain(self.runtime.db, trigger="manual", progress=self._progress)
+            run = learning.retrain(self.runtime.db, tenant_id=self.tenant_id, trigger="manual",
+                                   progress=self._progress)
             self._update(
                 step="Midiendo la calidad con el conjunto de validación",
                 progress=85,
@@ -118,27 +124,30 @@ class RetrainJob:
             )
             self._store_report(run.version)
             if run.promoted:
-                self.runtime.reload_model()
-                self.runtime.model()
+                self.runtime.reload_model(self.tenant_id)
+                if self.tenant_id is None:
+                    self.runtime.model()
             with self.runtime.session() as session:
                 session.add(
                     AuditLog(
                         tenant_id=tenant_id,
                         user_id=user_id,
                         action="ml.retrain",
-                        detail={"version": run.version, "promoted": run.promoted},
+                        detail={"version": run.version, "promoted": run.promoted,
+                                "scope": "platform" if self.tenant_id is None else "tenant"},
                     )
                 )
             if run.promoted:
                 step = f"Listo: versión {run.version} activa"
             else:
-                step = f"Versión {run.version} rechazada: en la validación no superó al modelo activo, que sigue en uso"
+                step = f"Versión {run.version} rechazada: {run.metrics.get('rejection')}; el modelo activo sigue en uso"
             self._update(
                 state="done",
                 step=step,
                 progress=100,
                 version=run.version,
                 promoted=run.promoted,
+                rejection=run.metrics.get("rejection"),
                 finished_at=datetime.now(UTC),
                 line=step,
             )
@@ -154,9 +163,9 @@ class RetrainJob:
 
     def _store_report(self, version: int) -> None:
         with self.runtime.session() as session:
-            row = session.scalar(
-                select(ModelVersion).where(ModelVersion.tenant_id.is_(None), ModelVersion.version == version)
-            )
+            scope = ModelVersion.tenant_id.is_(None) if self.tenant_id is None else \
+                ModelVersion.tenant_id == self.tenant_id
+            row = session.scalar(select(ModelVersion).where(scope, ModelVersion.version == version))
             if row is None:
                 return
             report = validation_report(IntentModel.from_bytes(row.artifact))

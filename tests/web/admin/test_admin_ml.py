@@ -134,35 +134,45 @@ def _retrain(owner, client) -> str:
     return status
 
 
-def _versions(client) -> dict[int, ModelVersion]:
+def _versions(client, tenant_id: int | None) -> dict[int, ModelVersion]:
+    scope = ModelVersion.tenant_id.is_(None) if tenant_id is None else ModelVersion.tenant_id == tenant_id
     with runtime_of(client).session() as session:
-        return {v.version: v for v in session.scalars(select(ModelVersion).where(ModelVersion.tenant_id.is_(None)))}
+        return {v.version: v for v in session.scalars(select(ModelVersion).where(scope))}
+
+
+def _bot_model(client, slug: str = "dulce-lima"):
+    runtime = runtime_of(client)
+    with runtime.session() as session:
+        return runtime.service(session, slug).engine.brain.model
 
 
 def test_retrain_now_promotes_a_measured_model_or_keeps_the_active_one(
     client, login_as, fast_training, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner = login_as("owner")
-    old_model = runtime_of(client).model()
+    tid = _tenant_id(client)
+    old_model = _bot_model(client)
     monkeypatch.setattr(learning, "PROMOTION_TOLERANCE", 1.0)  # any candidate is good enough
+    monkeypatch.setattr(learning, "RECALL_TOLERANCE", 1.0)
     status = _retrain(owner, client)
-    assert "Listo: versión 2 activa" in status and "El bot ya usa el modelo nuevo" in status, status
-    versions = _versions(client)
-    assert versions[2].status == "active" and versions[1].status == "candidate"
-    report = versions[2].metrics["validation_report"]
+    assert "Listo: versión 1 activa" in status and "El bot ya usa el modelo nuevo" in status, status
+    versions = _versions(client, tid)  # the owner's retrain: this tenant's own model
+    assert versions[1].status == "active" and _versions(client, None)[1].status == "active"
+    report = versions[1].metrics["validation_report"]
     assert report["n"] > 0 and "saludo" in report["per_intent"] and 0 < report["macro_f1"] <= 1
-    assert versions[2].metrics["trigger"] == "manual"
-    new_model = runtime_of(client).model()
+    assert versions[1].metrics["trigger"] == "manual" and versions[1].metrics["scope"] == "tenant"
+    new_model = _bot_model(client)
     assert new_model is not old_model  # the bot uses the new model right away
+    assert _bot_model(client, "ferreteria-el-tornillo") is runtime_of(client).model()  # others: the platform's
     page = owner.get("/admin/ml").text
     assert "F1 por intención" in page and "Confusiones más frecuentes" in page and "manual" in page
 
     monkeypatch.setattr(learning, "PROMOTION_TOLERANCE", -1.0)  # no candidate can be good enough
     status = _retrain(owner, client)
-    assert "Versión 3 rechazada" in status and "El bot ya usa" not in status, status
-    versions = _versions(client)
-    assert versions[3].status == "rejected" and versions[2].status == "active"
-    assert runtime_of(client).model() is new_model
+    assert "Versión 2 rechazada: F1 macro de validación" in status and "El bot ya usa" not in status, status
+    versions = _versions(client, tid)
+    assert versions[2].status == "rejected" and versions[1].status == "active"
+    assert _bot_model(client) is new_model
     assert "rechazado" in owner.get("/admin/ml").text
     assert audit_count(client, "ml.retrain") == 2
 
