@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from decimal import Decimal
 
 from chasqui.dialogue.cues import first_name
+from chasqui.dialogue.placeholders import cap, render
 from chasqui.domain import TenantSnapshot
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-_FORMATTER = string.Formatter()
 
 
 def fmt_money(tenant: TenantSnapshot, amount: Decimal) -> str:
@@ -56,7 +48,5 @@ class Composer:
             return ""
         index = variant if variant is not None else self.turn + len(key)
         template = variants[index % len(variants)]
-        data = _Blank(self.base)
-        data.update({k: str(v) for k, v in values.items()})
-        text = _FORMATTER.vformat(template, (), data)
-        return " ".join(text.split())
+        data = {**self.base, **{k: str(v) for k, v in values.items()}}
+        return cap(" ".join(render(template, data).split()))

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chasqui.dialogue.placeholders import template_problems
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
@@ -407,6 +409,13 @@ class TenantFile(_Model):
                 raise PydanticCustomError(
                     "template_key", "{key} is not a template key (a-z, 0-9, '_', '.')", {"key": repr(key)}
                 )
+        for key, variants in value.items():
+            for number, text in enumerate(variants):
+                if problems := template_problems(key, text):
+                    raise PydanticCustomError(
+                        "template_placeholder", "{field}: {problem}",
+                        {"field": f"reply_templates.{key}[{number}]", "problem": "; ".join(problems)},
+                    )
         return value
 
 

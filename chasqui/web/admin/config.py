@@ -28,6 +28,7 @@ from chasqui.db.models import (
     ReplyTemplate,
     Tenant,
 )
+from chasqui.dialogue.placeholders import template_problems
 from chasqui.tenants.io import default_templates
 from chasqui.tenants.schema import HOURS_RE, WEEKDAYS
 from chasqui.tenants.snapshot import stored_templates
@@ -247,9 +248,9 @@ def template_save(request: Request, key: str, form: PanelForm) -> Response:
     variants = reader.texts("variant", "Variantes", max_items=MAX_VARIANTS)
     if not variants and not reader.errors:
         reader.error("Variantes: escribe al menos una variante.")
-    for text in variants:
-        if text.count("{") != text.count("}"):
-            reader.error(f"Variantes: las llaves no están balanceadas en «{text[:40]}…».")
+    for number, text in enumerate(variants, start=1):
+        for problem in template_problems(key, text):
+            reader.error(f"Variante {number}: {problem}.")
     with _session(request) as session:
         access = admin_access(request, session, "config")
         if not _known_key(session, access.tenant_id, key):
