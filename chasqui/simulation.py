@@ -94,11 +94,10 @@ def _advance_line(runtime: Any, slug: str, phone: str, now: datetime, number: in
     with runtime.session() as session:
         service = runtime.service(session, slug)
         conversation = service.conversation_for(session, phone, None, now)
-        cart = service.cart_of(session, conversation)
         outcome = service.outcome(session, conversation, _silent(), now)
     return {
         "turn": number, "kind": "advance", "text": str(seconds), "replies": [], "intent": None,
-        "confidence": None, "source": "none", "cart": cart, "cart_total": outcome.cart_total,
+        "confidence": None, "source": "none", "cart": outcome.cart, "cart_total": outcome.cart_total,
         "order": outcome.order, "state": outcome.state, "notifications": [],
     }
 

@@ -46,7 +46,7 @@ LINE_KEYS = frozenset({
 })
 SOURCES = ("ml", "llm", "rule", "fallback", "none")
 STATES = ("bot", "escalated", "paused")
-ORDER_STATUSES = ("pending_payment", "paid", "cancelled")
+ORDER_STATUSES = ("pending_payment", "payment_reported", "paid", "cancelled", "preparing", "on_the_way", "delivered")
 AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
 
 
@@ -215,21 +215,37 @@ def contract_problems(line: Any, number: int) -> list[str]:
     if line.get("state") not in STATES:
         bad(f"state {line.get('state')!r} is not one of {STATES}")
     cart = line.get("cart")
-    if not isinstance(cart, dict) or not all(isinstance(q, int) for q in cart.values()):
-        bad(f"cart must map SKU to a whole quantity: {cart!r}")
+    if not isinstance(cart, dict) or not all(_is_quantity(q) for q in cart.values()):
+        bad(f"cart must map SKU to a whole quantity or a decimal string: {cart!r}")
     if not _is_amount(line.get("cart_total")):
         bad(f"cart_total must be a decimal string: {line.get('cart_total')!r}")
     order = line.get("order")
     if order is not None and (
-        not isinstance(order, dict) or set(order) != {"id", "status", "items", "total"}
+        not isinstance(order, dict) or set(order) != ORDER_KEYS
         or not isinstance(order["id"], str) or order["status"] not in ORDER_STATUSES
         or not isinstance(order["items"], dict) or not _is_amount(order["total"])
+        or not all(_is_quantity(q) for q in order["items"].values())
+        or not (order["change_for"] is None or _is_amount(order["change_for"]))
+        or not all(order[k] is None or isinstance(order[k], str) for k in ("delivery", "address", "payment_method",
+                                                                             "notes"))
     ):
-        bad(f"order must be null or {{id, status, items, total}} with string id and amount: {order!r}")
+        bad(f"order must be null or {{{', '.join(sorted(ORDER_KEYS))}}} with string id and amounts: {order!r}")
     notes = line.get("notifications")
     if not isinstance(notes, list) or not all(_is_notification(n) for n in notes):
         bad(f"notifications must be a list of {{to, text}}: {notes!r}")
     return problems
+
+
+# CONTRACT §4: the order object, and quantities (ints, or decimal strings for products sold by weight)
+ORDER_KEYS = {"id", "status", "items", "total", "delivery", "address", "payment_method", "notes", "change_for"}
+
+
+def _is_quantity(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and bool(re.fullmatch(r"\d+(\.\d+)?", value))
 
 
 def check_lines(scenario: dict, lines: list[dict]) -> ScenarioResult:

@@ -31,7 +31,7 @@ from chasqui.db.models import (
 )
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue.engine import Engine
-from chasqui.dialogue.pricing import price_cart
+from chasqui.dialogue.pricing import cart_totals, merge_lines, price_cart
 from chasqui.dialogue.state import (
     BOT,
     ESCALATED,
@@ -48,11 +48,22 @@ from chasqui.dialogue.state import (
     PlaceOrder,
     ReportPayment,
 )
-from chasqui.domain import TenantSnapshot
+from chasqui.domain import CartLine, Quantity, TenantSnapshot, format_quantity
 from chasqui.whatsapp import messages as wa
 
 RELAY = re.compile(r"^\s*\+?(\d[\d \-]{6,20}\d)\s*[:,\-]?\s+(.+)$", re.DOTALL)  # "51987654321: texto"
-CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)  # free-form messages only within 24 h of the user's last
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+
+
+def order_notes(order: Order) -> str | None:
+    """The order's notes for the staff and ``simulate --json``: the order's own, then each line's
+    ("Jugo de papaya (grande): sin azúcar"); None when there are none."""
+    parts = [order.notes] if order.notes else []
+    for item in order.items:
+        extras = ", ".join([*(item.modifiers or ()), *([item.notes] if item.notes else [])])
+        if extras:
+            parts.append(f"{item.name}: {extras}")
+    return "; ".join(parts) or None  # free-form messages only within 24 h of the user's last
 
 
 @dataclass
@@ -70,7 +81,7 @@ class TurnOutcome:
     conversation_id: int
     decision: Decision
     state: str
-    cart: dict[str, int]
+    cart: dict[str, int | str]  # as CONTRACT §4 prints it: ints, decimal strings for measured products
     cart_total: str
     order: dict[str, Any] | None
     notifications: list[dict[str, str]] = field(default_factory=list)
@@ -149,14 +160,23 @@ class ConversationService:
             session.flush()
         return cart
 
-    def cart_of(self, session: Session, conversation: Conversation) -> dict[str, int]:
+    def cart_lines_of(self, session: Session, conversation: Conversation) -> list[CartLine]:
+        """The cart's stored lines, in order, with notes and modifiers; quantities as ints for whole
+        units and Decimals for products sold by weight, length or volume."""
         rows = session.execute(
-            select(CartItem.sku, CartItem.quantity)
+            select(CartItem.sku, CartItem.quantity, CartItem.notes, CartItem.modifiers)
             .join(Cart, Cart.id == CartItem.cart_id)
             .where(Cart.tenant_id == self.tenant.id, Cart.conversation_id == conversation.id)
             .order_by(CartItem.id)
         )
-        return {sku: qty for sku, qty in rows}
+        return [
+            CartLine(sku, self.tenant.quantity(sku, qty), notes or "", tuple(modifiers or ()))
+            for sku, qty, notes, modifiers in rows
+        ]
+
+    def cart_of(self, session: Session, conversation: Conversation) -> dict[str, Quantity]:
+        """{sku: total quantity} of the cart (int units; Decimal for measured products)."""
+        return cart_totals(self.cart_lines_of(session, conversation))
 
     def latest_order(self, session: Session, conversation: Conversation) -> Order | None:
         return session.scalar(
@@ -185,7 +205,7 @@ class ConversationService:
         view = None
         if order is not None:
             view = OrderView(
-                number=order.number, status=order.status, items={i.sku: i.quantity for i in order.items},
+                number=order.number, status=order.status, items=self._order_quantities(order),
                 total=order.total, payment_method=order.payment_method, id=order.id, zone=order.zone,
             )
         contact = conversation.contact
@@ -194,7 +214,8 @@ class ConversationService:
             customer_name=contact.alias or contact.name,
             status=conversation.state,
             paused_until=_aware(conversation.paused_until),
-            cart=self.cart_of(session, conversation),
+            cart=cart_totals(lines := self.cart_lines_of(session, conversation)),
+            cart_lines=lines,
             order=view,
             memory=dict(conversation.context or {}),
             history=self._history(session, conversation),
@@ -330,8 +351,10 @@ class ConversationService:
         conversation.paused_until = decision.paused_until if decision.status == PAUSED else None
         conversation.context = dict(decision.memory)
         conversation.last_message_at = now
-        if decision.cart != state.cart:
-            self._write_cart(session, conversation, decision.cart)
+        if decision.cart_lines is not None:
+            self._write_cart(session, conversation, decision.cart_lines)
+        elif decision.cart != state.cart:
+            self._write_cart(session, conversation, merge_lines(decision.cart, state.cart_lines))
         for command in decision.order_commands:
             self._apply_order(session, conversation, command, now, inbound)
         if decision.escalation and state.status != ESCALATED:
@@ -420,12 +443,14 @@ class ConversationService:
             return None
         return wa.template(notes.template_name, notes.template_language, [template_parameter(text)])
 
-    def _write_cart(self, session: Session, conversation: Conversation, items: dict[str, int]) -> None:
+    def _write_cart(self, session: Session, conversation: Conversation, lines: list[CartLine]) -> None:
         cart = self._cart(session, conversation)
         session.execute(delete(CartItem).where(CartItem.tenant_id == self.tenant.id, CartItem.cart_id == cart.id))
-        for sku, quantity in items.items():
-            if quantity > 0:
-                session.add(CartItem(tenant_id=self.tenant.id, cart_id=cart.id, sku=sku, quantity=quantity))
+        for line in lines:
+            if Decimal(line.quantity) > 0:
+                session.add(CartItem(tenant_id=self.tenant.id, cart_id=cart.id, sku=line.sku,
+                                     quantity=Decimal(line.quantity), notes=line.notes or "",
+                                     modifiers=list(line.modifiers) or None))
         session.expire(cart, ["items"])
 
     def _order_by_number(self, session: Session, number: str) -> Order | None:
@@ -440,11 +465,12 @@ class ConversationService:
                 zone=command.zone, delivery_address=command.address, delivery_fee=command.delivery_fee,
                 subtotal=command.subtotal,
                 discount=command.discount, total=command.total, payment_method=command.payment_method,
-                created_at=now, confirmed_at=now, change_for=command.change_for,
+                created_at=now, confirmed_at=now, change_for=command.change_for, notes=command.notes or None,
             )
             order.items = [
                 OrderItem(tenant_id=self.tenant.id, sku=line.sku, name=line.name, unit_price=line.unit_price,
-                          quantity=line.quantity, line_total=line.line_total)
+                          quantity=Decimal(line.quantity), line_total=line.line_total,
+                          notes=line.notes, modifiers=list(line.modifiers) or None)
                 for line in command.lines
             ]
             session.add(order)
@@ -463,19 +489,32 @@ class ConversationService:
             order.status, order.cancelled_at = "cancelled", now
 
     # -- reporting ------------------------------------------------------------------------------
+    def _order_quantities(self, order: Order) -> dict[str, Quantity]:
+        """{sku: total quantity} of an order's lines (int units; Decimal for measured products)."""
+        return cart_totals([CartLine(i.sku, self.tenant.quantity(i.sku, i.quantity)) for i in order.items])
+
+    def _json_quantities(self, totals: dict[str, Quantity]) -> dict[str, int | str]:
+        """CONTRACT §4: whole units as integers, measured products as decimal strings ("0.5")."""
+        return {sku: format_quantity(q) if isinstance(q, Decimal) else q for sku, q in totals.items()}
+
     def outcome(self, session: Session, conversation: Conversation, decision: Decision, now: datetime) -> TurnOutcome:
         session.flush()
-        cart = self.cart_of(session, conversation)
-        priced = price_cart(self.tenant, cart, now.date())
+        lines = self.cart_lines_of(session, conversation)
+        priced = price_cart(self.tenant, lines, now.date())
         order = self.latest_order(session, conversation)
         order_json = None
         if order is not None:
             order_json = {
                 "id": order.number, "status": order.status,
-                "items": {i.sku: i.quantity for i in order.items}, "total": f"{Decimal(order.total):.2f}",
+                "items": self._json_quantities(self._order_quantities(order)), "total": f"{Decimal(order.total):.2f}",
+                "delivery": (order.zone or "delivery") if order.fulfillment == "delivery" else order.fulfillment,
+                "address": order.delivery_address or None,
+                "payment_method": order.payment_method,
+                "notes": order_notes(order),
+                "change_for": f"{Decimal(order.change_for):.2f}" if order.change_for is not None else None,
             }
         return TurnOutcome(
             conversation_id=conversation.id, decision=decision, state=self.effective_state(conversation, now),
-            cart=cart, cart_total=f"{priced.total:.2f}", order=order_json,
+            cart=self._json_quantities(cart_totals(lines)), cart_total=f"{priced.total:.2f}", order=order_json,
             notifications=[{"to": n.to, "text": n.text} for n in decision.notifications],
         )

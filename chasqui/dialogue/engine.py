@@ -18,7 +18,14 @@ from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
-from chasqui.dialogue.pricing import PricedCart, active_promotions, delivery_fee, price_cart
+from chasqui.dialogue.pricing import (
+    PricedCart,
+    active_promotions,
+    delivery_fee,
+    line_label,
+    merge_lines,
+    price_cart,
+)
 from chasqui.dialogue.state import (
     BOT,
     ESCALATED,
@@ -197,7 +204,12 @@ class Turn:
         return fmt_money(self.tenant, amount)
 
     def priced(self, cart: dict[str, int] | None = None) -> PricedCart:
-        return price_cart(self.tenant, self.cart if cart is None else cart, self.now.date())
+        if cart is None:  # the turn's cart, its lines keeping their notes and modifiers
+            lines = self.decision.cart_lines
+            if lines is None:
+                lines = merge_lines(self.cart, self.state.cart_lines)
+            return price_cart(self.tenant, lines, self.now.date())
+        return price_cart(self.tenant, cart, self.now.date())
 
     def remember_products(self, skus: list[str]) -> None:
         """Products just talked about: a list offers choices, a single one becomes the focus."""
@@ -998,7 +1010,7 @@ class Engine:
         turn.append_to_last(key, total=turn.money(priced.total), saving=turn.money(priced.discount))
 
     def cart_lines(self, turn: Turn, priced: PricedCart) -> str:
-        return join_es([f"{line.quantity} × {line.name} ({turn.money(line.line_total)})" for line in priced.lines])
+        return join_es([f"{line_label(line)} ({turn.money(line.line_total)})" for line in priced.lines])
 
     def h_ver_carrito(self, turn: Turn) -> None:
         priced = turn.priced()

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from chasqui.domain import CartLine, Quantity
+
 BOT, ESCALATED, PAUSED = "bot", "escalated", "paused"
 PENDING_PAYMENT, PAID, CANCELLED = "pending_payment", "paid", "cancelled"
 PAYMENT_REPORTED = "payment_reported"  # the customer says they paid; staff have not verified it yet
@@ -38,11 +40,12 @@ class ConversationState:
     customer_name: str | None = None
     status: str = BOT
     paused_until: datetime | None = None
-    cart: dict[str, int] = field(default_factory=dict)
+    cart: dict[str, Quantity] = field(default_factory=dict)  # sku -> total quantity of its lines
     order: OrderView | None = None
     memory: dict[str, Any] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
     next_order_number: str = "1"
+    cart_lines: list[CartLine] = field(default_factory=list)  # the stored lines, with notes and modifiers
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class PlaceOrder:
     fulfillment: str  # pickup | delivery
     zone: str | None
     payment_method: str
+    notes: str | None = None  # for the whole order ("tocar el timbre"); line notes travel in ``lines``
     address: str | None = None  # the delivery street address the customer gave
     change_for: Decimal | None = None  # the bill a cash payer hands over ("pago con 50")
 
@@ -136,7 +140,10 @@ class Decision:
     source: str = "none"  # ml | llm | rule | fallback | none
     status: str = BOT
     paused_until: datetime | None = None
-    cart: dict[str, int] = field(default_factory=dict)
+    cart: dict[str, Quantity] = field(default_factory=dict)
+    # None: the cart is ``cart`` (lines keep their stored notes, see pricing.merge_lines); a list: the
+    # cart's lines exactly, with notes and modifiers (``cart`` must then hold their totals per SKU)
+    cart_lines: list[CartLine] | None = None
     memory: dict[str, Any] = field(default_factory=dict)
     order_commands: list[OrderCommand] = field(default_factory=list)
     escalation: tuple[str, str] | None = None  # (reason, detail)

@@ -20,6 +20,7 @@ from chasqui.db.models import (
     NotificationSettings,
     PaymentMethod,
     Product,
+    ProductVariant,
     Promotion,
     ReplyTemplate,
     Tenant,
@@ -71,18 +72,23 @@ def load_snapshot(session: Session, tenant_id_or_slug: str | int) -> domain.Tena
     """Everything the engine needs to know about a tenant, as immutable domain objects."""
     tenant = get_tenant(session, tenant_id_or_slug)
     tid = tenant.id
+    variants: dict[int, list[ProductVariant]] = {}
+    for variant in _rows(session, ProductVariant, tid, ProductVariant.position, ProductVariant.id):
+        variants.setdefault(variant.product_id, []).append(variant)
     return domain.TenantSnapshot(
         id=tid,
         slug=tenant.slug,
         business=_business(tenant, _one(session, BusinessSettings, tid)),
         bot=_bot(_one(session, BotSettings, tid)),
-        products=tuple(_product(p) for p in _rows(session, Product, tid, Product.position, Product.id)),
+        products=tuple(
+            _product(p, variants.get(p.id, ())) for p in _rows(session, Product, tid, Product.position, Product.id)
+        ),
         payment_methods=tuple(
             domain.PaymentMethod(code=m.code, name=m.name, details=m.details, enabled=m.enabled)
             for m in _rows(session, PaymentMethod, tid, PaymentMethod.position, PaymentMethod.id)
         ),
         delivery_zones=tuple(
-            domain.DeliveryZone(name=z.name, fee=z.fee, eta=z.eta)
+            domain.DeliveryZone(name=z.name, fee=z.fee, eta=z.eta, aliases=tuple(z.aliases or ()))
             for z in _rows(session, DeliveryZone, tid, DeliveryZone.position, DeliveryZone.id)
         ),
         promotions=tuple(
@@ -109,6 +115,12 @@ def _business(tenant: Tenant, row: BusinessSettings | None) -> domain.Business:
         delivery_enabled=row.delivery_enabled,
         pickup_address=row.pickup_address,
         free_delivery_over=row.free_delivery_over,
+        min_order=row.min_order,
+        policies=tuple(
+            domain.Policy(topic=str(p.get("topic", "")), text=str(p.get("text", ""))) for p in row.policies or ()
+        ),
+        haggling=row.haggling or None,
+        faq=tuple(domain.Faq(q=str(f.get("q", "")), a=str(f.get("a", ""))) for f in row.faq or ()),
     )
 
 
@@ -130,18 +142,46 @@ def _bot(row: BotSettings | None) -> domain.BotConfig:
     )
 
 
-def _product(p: Product) -> domain.Product:
+def _modifier(value: Any) -> domain.Modifier:
+    if isinstance(value, dict):
+        price = value.get("price")
+        return domain.Modifier(str(value.get("name", "")), Decimal(str(price)) if price is not None else Decimal(0))
+    return domain.Modifier(str(value))
+
+
+def _product(p: Product, variant_rows: Any = ()) -> domain.Product:
+    measured = (p.sold_by or "unit") != "unit"
+    variants = tuple(
+        domain.Variant(
+            sku=v.sku,
+            options={o: str((v.options or {}).get(o, "")) for o in (p.variant_options or v.options or {})},
+            stock=domain.as_quantity(v.stock, measured),
+            price=v.price,
+            active=v.active,
+        )
+        for v in variant_rows
+    )
+    stock = domain.as_quantity(p.stock, measured)
+    if variants:  # a product with variants has what its active variants have
+        stock = domain.as_quantity(sum((Decimal(v.stock) for v in variants if v.active), Decimal(0)), measured)
     return domain.Product(
         sku=p.sku,
         name=p.name,
         category=p.category,
         price=p.price,
-        stock=p.stock,
+        stock=stock,
         unit=p.unit,
         description=p.description,
         aliases=tuple(p.aliases or ()),
         image_url=p.image_url,
         active=p.active,
+        variants=variants,
+        variant_options=tuple(p.variant_options or ()),
+        sold_by=p.sold_by or "unit",
+        min_quantity=p.min_quantity,
+        step=p.step,
+        sold_by_amount=bool(p.sold_by_amount),
+        modifiers=tuple(_modifier(m) for m in p.modifiers or ()),
     )
 
 
