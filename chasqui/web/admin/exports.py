@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from chasqui.db.models import Contact, Conversation, Message, Order
+from chasqui.domain import format_quantity
 from chasqui.web.admin.common import admin_access, owned
 from chasqui.web.admin.stats import parse_range, tenant_timezone
 
@@ -175,7 +176,7 @@ def export_orders_csv(request: Request, desde: str | None = None, hasta: str | N
                     "status": order.status,
                     "customer": (contact.alias or contact.name or "") if contact else "",
                     "phone": contact.phone if contact else "",
-                    "items": "; ".join(f"{i.quantity} x {i.name} ({i.sku})" for i in order.items),
+                    "items": "; ".join(f"{format_quantity(i.quantity)} x {i.name} ({i.sku})" for i in order.items),
                     "subtotal": _money(order.subtotal),
                     "discount": _money(order.discount),
                     "delivery_fee": _money(order.delivery_fee),
