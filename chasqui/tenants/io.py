@@ -33,8 +33,7 @@ from chasqui.db.models import (
 )
 from chasqui.tenants.schema import TenantFile, TenantFileError, parse_tenant_data
 from chasqui.tenants.snapshot import UnknownTenantError, get_tenant, stored_templates, whatsapp_account
-
-DEFAULT_TEMPLATES_PATH = Path(__file__).resolve().parent.parent / "dialogue" / "templates.es.yaml"
+from chasqui.tenants.template_defaults import default_templates
 
 __all__ = [
     "TenantFileError",
@@ -152,23 +151,6 @@ def _as_tenant_file(source: str | Path | Mapping[str, Any] | TenantFile) -> Tena
 
 
 # ------------------------------------------------------------------ reply templates
-
-
-def default_templates(path: Path | None = None) -> dict[str, list[str]]:
-    """The default reply templates ``{key: [variant, ...]}``; empty when the file is absent."""
-    path = path or DEFAULT_TEMPLATES_PATH
-    if not path.exists():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of template keys to lists of variants")
-    result: dict[str, list[str]] = {}
-    for key, variants in data.items():
-        items = [variants] if isinstance(variants, str) else variants
-        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-            raise ValueError(f"{path}: {key}: expected a list of texts")
-        result[str(key)] = list(items)
-    return result
 
 
 def merged_templates(overrides: Mapping[str, list[str]]) -> dict[str, list[str]]:

@@ -25,6 +25,7 @@ from chasqui.db.models import (
     ReplyTemplate,
     Tenant,
 )
+from chasqui.tenants.template_defaults import default_templates
 
 
 class UnknownTenantError(LookupError):
@@ -224,7 +225,11 @@ def stored_templates(session: Session, tenant_id: int) -> dict[str, list[str]]:
 
 
 def _templates(session: Session, tenant_id: int) -> dict[str, tuple[str, ...]]:
-    return {key: tuple(texts) for key, texts in stored_templates(session, tenant_id).items()}
+    """The tenant's stored templates, and the packaged default for every key it has not stored
+    (a tenant imported before that key existed must not answer with an empty text)."""
+    merged = {key: tuple(texts) for key, texts in default_templates().items()}
+    merged.update((key, tuple(texts)) for key, texts in stored_templates(session, tenant_id).items())
+    return merged
 
 
 def tenant_count(session: Session) -> int:

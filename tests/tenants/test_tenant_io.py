@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chasqui.db import models as m
 from chasqui.db.models import Base
 from chasqui.db.session import session_scope
-from chasqui.tenants import io
+from chasqui.tenants import template_defaults
 from chasqui.tenants.io import dump_tenant_yaml, export_tenant, import_tenant, load_tenant_file
 from chasqui.tenants.schema import TenantFileError, parse_tenant_data
 from chasqui.tenants.snapshot import UnknownTenantError, get_tenant
@@ -187,7 +187,7 @@ def test_reply_templates_merge_over_the_defaults(
 ) -> None:
     defaults = tmp_path / "templates.es.yaml"
     defaults.write_text("saludo:\n  - 'Hola {customer}'\n  - 'Buenas'\ndespedida: 'Chau'\n", encoding="utf-8")
-    monkeypatch.setattr(io, "DEFAULT_TEMPLATES_PATH", defaults)
+    monkeypatch.setattr(template_defaults, "DEFAULT_TEMPLATES_PATH", defaults)
     data = _data(demo_tenant_file)
     data["reply_templates"] = {"despedida": ["¡Hasta pronto!", "Chaufa 👋"], "extra_key": "solo uno"}
     with session_scope(engine) as session:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chasqui import domain
 from chasqui.db import models as m
 from chasqui.db.session import session_scope
-from chasqui.tenants import io
+from chasqui.tenants import template_defaults
 from chasqui.tenants.io import import_tenant
 from chasqui.tenants.snapshot import (
     UnknownTenantError,
@@ -76,13 +76,45 @@ def test_snapshot_holds_the_tenant_file(engine: Engine, demo_tenant_file: Path) 
 def test_templates_are_tuples_in_variant_order(
     engine: Engine, demo_tenant_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(io, "DEFAULT_TEMPLATES_PATH", tmp_path / "absent.yaml")
+    monkeypatch.setattr(template_defaults, "DEFAULT_TEMPLATES_PATH", tmp_path / "absent.yaml")
     data = yaml.safe_load(demo_tenant_file.read_text(encoding="utf-8"))
     data["reply_templates"] = {"saludo": [f"v{i}" for i in range(12)]}  # "v10" sorts before "v2" as text
     with session_scope(engine) as session:
         import_tenant(session, data)
     with Session(engine) as session:
         assert load_snapshot(session, "dulce-lima").templates == {"saludo": tuple(f"v{i}" for i in range(12))}
+
+
+def test_a_key_the_tenant_has_not_stored_falls_back_to_the_default(engine: Engine, demo_tenant_file: Path) -> None:
+    """A tenant imported before a template key existed: its rows lack the key, the default answers."""
+    defaults = template_defaults.default_templates()
+    assert defaults["pedido_resumen"] and defaults["pago_pendiente"]
+    data = yaml.safe_load(demo_tenant_file.read_text(encoding="utf-8"))
+    data["reply_templates"] = {"saludo": ["Hola desde Dulce Lima"]}
+    with session_scope(engine) as session:
+        tenant_id = import_tenant(session, data).id
+        session.query(m.ReplyTemplate).filter(
+            m.ReplyTemplate.tenant_id == tenant_id,
+            m.ReplyTemplate.key.in_(["pedido_resumen", "pago_pendiente"]),
+        ).delete(synchronize_session=False)
+    with Session(engine) as session:
+        templates = load_snapshot(session, "dulce-lima").templates
+    assert templates["pedido_resumen"] == tuple(defaults["pedido_resumen"])
+    assert templates["pago_pendiente"] == tuple(defaults["pago_pendiente"])
+    assert templates["saludo"] == ("Hola desde Dulce Lima",)  # a stored key still wins
+    assert set(defaults) <= set(templates)
+
+
+def test_default_templates_are_read_once_and_handed_out_as_copies() -> None:
+    first = template_defaults.default_templates()
+    first["saludo"].append("changed by a caller")
+    first["nueva"] = ["x"]
+    second = template_defaults.default_templates()
+    assert "changed by a caller" not in second["saludo"] and "nueva" not in second
+    template_defaults._parsed.cache_clear()
+    template_defaults.default_templates()
+    template_defaults.default_templates()
+    assert template_defaults._parsed.cache_info().misses == 1
 
 
 def test_tenants_with_the_same_sku_stay_apart(db_engine: Engine, demo_tenant_file: Path) -> None:

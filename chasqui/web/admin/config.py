@@ -200,11 +200,12 @@ def templates_list(request: Request) -> Response:
         stored = stored_templates(session, access.tenant_id)
     defaults = default_templates()
     keys = sorted(set(defaults) | set(stored))
+    # a key the tenant has not stored (imported before the key existed) is answered by the default
     rows = [
         {
             "key": key,
-            "variants": stored.get(key, []),
-            "customized": stored.get(key, []) != defaults.get(key, []),
+            "variants": stored.get(key) or defaults.get(key, []),
+            "customized": key in stored and stored[key] != defaults.get(key, []),
         }
         for key in keys
     ]
@@ -231,7 +232,7 @@ def template_form(request: Request, key: str) -> Response:
         access = admin_access(request, session, "config")
         if not _known_key(session, access.tenant_id, key):
             raise PanelDenied(404, "No existe esa plantilla.")
-        variants = stored_templates(session, access.tenant_id).get(key, [])
+        variants = stored_templates(session, access.tenant_id).get(key) or default_templates().get(key, [])
     return _template_page(request, access, key, variants, [])
 
 

@@ -150,6 +150,28 @@ def test_template_variants_validation_unknown_key_and_reset(client, login_as) ->
     assert audit_count(client, "config.template.reset") == 1
 
 
+def test_a_key_the_tenant_never_stored_shows_and_answers_with_the_default(client, login_as) -> None:
+    """A tenant imported before a template key existed: the panel lists the default text (not as
+    customized), the form starts from it, and the bot says it."""
+    from chasqui.tenants.template_defaults import default_templates
+
+    default = default_templates()["pago_pendiente"][0]
+    with runtime_of(client).session() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == "dulce-lima"))
+        session.query(ReplyTemplate).filter(
+            ReplyTemplate.tenant_id == tenant.id, ReplyTemplate.key == "pago_pendiente"
+        ).delete(synchronize_session=False)
+        session.commit()
+    owner = login_as("owner")
+    listing = owner.get("/admin/config/templates").text
+    row = listing[listing.index("<code>pago_pendiente</code>") :].split("</tr>", 1)[0]
+    assert "personalizada" not in row
+    assert ">0<" not in row  # the default's variants are counted, not an empty key
+    form = owner.get("/admin/config/templates/pago_pendiente")
+    assert form.status_code == 200
+    assert form.text.count(default.split("{", 1)[0].strip()[:20]) >= 2  # in the form and in the defaults
+
+
 def test_business_data_payment_methods_and_zones(client, login_as) -> None:
     owner = login_as("owner")
     form = {
