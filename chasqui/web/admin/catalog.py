@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -33,10 +34,21 @@ from chasqui.web.admin.common import (
 )
 from chasqui.web.admin.forms import FormReader, spanish_problems
 from chasqui.web.admin.products import (
+    MAX_OPTIONS,
+    MAX_QUANTITY,
+    MAX_VARIANTS,
     PRODUCT_LABELS,
+    SOLD_BY_LABELS,
+    apply_row,
+    catalog_problems,
+    modifiers_text,
     next_position,
+    product_row,
     promotion_skus,
+    quantity_text,
     read_product,
+    read_variant,
+    schema_problems,
     upsert_products,
 )
 
@@ -86,8 +98,11 @@ def catalog_list(request: Request, q: str = "", categoria: str = "") -> Response
         categories = sorted(
             {c for c in session.scalars(select(Product.category).where(Product.tenant_id == access.tenant_id)) if c}
         )
-    context = {"products": products, "q": q, "categoria": categoria, "categories": categories, "tab": "products"}
-    return page(request, "admin/catalog_list.html", access, "catalog", context)
+        context = {
+            "products": products, "q": q, "categoria": categoria, "categories": categories, "tab": "products",
+            "qty": quantity_text,
+        }
+        return page(request, "admin/catalog_list.html", access, "catalog", context)
 
 
 def _product_page(
@@ -98,36 +113,137 @@ def _product_page(
     errors: list[str],
     status: int = 200,
 ) -> Response:
-    context = {"product": product, "values": values, "errors": errors, "tab": "products"}
+    options = [o.strip() for o in str(values.get("variant_options") or "").split(",") if o.strip()][:MAX_OPTIONS]
+    columns = options + [""] * (max(2, len(options)) - len(options))
+    rows = list(values.get("variant_rows") or [])
+    rows += [{} for _ in range(3)]  # empty rows to add variants
+    context = {
+        "product": product,
+        "values": values,
+        "errors": errors,
+        "tab": "products",
+        "sold_by_labels": SOLD_BY_LABELS,
+        "option_columns": columns,
+        "variant_rows": rows,
+    }
     return page(request, "admin/catalog_product.html", access, "catalog", context, status_code=status)
 
 
 def _product_values(product: Product) -> dict[str, Any]:
+    options = list(product.variant_options or [])
     return {
         "sku": product.sku,
         "name": product.name,
         "category": product.category,
         "price": f"{product.price:.2f}",
-        "stock": str(product.stock),
+        "stock": quantity_text(product.stock),
         "unit": product.unit,
         "description": product.description,
         "aliases": ", ".join(product.aliases or []),
         "image_url": product.image_url or "",
         "active": product.active,
+        "sold_by": product.sold_by or "unit",
+        "min_quantity": quantity_text(product.min_quantity),
+        "step": quantity_text(product.step),
+        "sold_by_amount": product.sold_by_amount,
+        "modifiers": modifiers_text(product.modifiers),
+        "variant_options": ", ".join(options),
+        "variant_rows": [
+            {
+                "sku": v.sku,
+                "cells": [str((v.options or {}).get(o, "")) for o in options],
+                "stock": quantity_text(v.stock),
+                "price": f"{v.price:.2f}" if v.price is not None else "",
+                "active": v.active,
+            }
+            for v in product.variants
+        ],
     }
+
+
+def _form_values(reader: FormReader, product: Product | None) -> dict[str, Any]:
+    """What was typed, to show the form again with the errors."""
+    raw = dict(reader.raw)
+    if product is not None:
+        raw["sku"] = product.sku
+    rows = []
+    for index in _variant_indexes(reader.form):
+        prefix = f"v{index}_"
+        form = reader.form
+        rows.append(
+            {
+                "sku": str(form.get(f"{prefix}sku") or ""),
+                "cells": [str(form.get(f"{prefix}opt{i}") or "") for i in range(MAX_OPTIONS)],
+                "stock": str(form.get(f"{prefix}stock") or ""),
+                "price": str(form.get(f"{prefix}price") or ""),
+                "active": bool(form.get(f"{prefix}active")),
+                "remove": bool(form.get(f"{prefix}remove")),
+            }
+        )
+    raw["variant_rows"] = [r for r in rows if any(r[k] for k in ("sku", "stock", "price")) or any(r["cells"])]
+    raw["active"] = reader.boolean("active")
+    raw["sold_by_amount"] = reader.boolean("sold_by_amount")
+    return raw
+
+
+def _variant_indexes(form: FormData) -> list[int]:
+    indexes = set()
+    for key in form:
+        match = re.fullmatch(r"v(\d{1,3})_\w+", key)
+        if match:
+            indexes.add(int(match.group(1)))
+    return sorted(indexes)[:MAX_VARIANTS]
+
+
+def _read_form_product(reader: FormReader, *, with_sku: bool) -> dict[str, Any]:
+    values = read_product(reader, with_sku=with_sku)
+    options = values["variant_options"]
+    variants = []
+    for number, index in enumerate(_variant_indexes(reader.form), start=1):
+        prefix = f"v{index}_"
+        if reader.boolean(f"{prefix}remove"):
+            continue
+        variant = read_variant(reader, prefix, f"Variante {number}", options)
+        if variant is not None:
+            variants.append(variant)
+    values["variants"] = variants
+    return values
+
+
+def _check_product(
+    reader: FormReader, session: Session, tenant_id: int, product: Product | None, values: dict[str, Any]
+) -> None:
+    """The tenant file's checks on the whole catalog with this product changed; Spanish errors."""
+    if reader.errors:
+        return
+    products = _products(session, tenant_id)
+    before = [product_row(p) for p in products]
+    after = [dict(row) for row in before]
+    full = values if product is None else values | {"sku": product.sku}
+    index = next((i for i, p in enumerate(products) if product is not None and p.id == product.id), None)
+    if index is None:
+        after.append(full)
+    else:
+        after[index] = full
+    for problem in schema_problems(full):
+        reader.error(problem)
+    if reader.errors:
+        return
+    for found in catalog_problems(before, after):
+        reader.error(found.message)
 
 
 @router.get("/new")
 def product_new(request: Request) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
-    return _product_page(request, access, None, {"active": True, "stock": "0"}, [])
+    return _product_page(request, access, None, {"active": True, "stock": "0", "sold_by": "unit"}, [])
 
 
 @router.post("/new")
 def product_create(request: Request, form: PanelForm) -> Response:
     reader = FormReader(form)
-    values = read_product(reader)
+    values = _read_form_product(reader, with_sku=True)
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
         if not reader.errors:
@@ -136,11 +252,18 @@ def product_create(request: Request, form: PanelForm) -> Response:
             )
             if taken is not None:
                 reader.error(f"SKU: ya existe un producto con el SKU «{values['sku']}».")
+        _check_product(reader, session, access.tenant_id, None, values)
         if reader.errors:
-            return _product_page(request, access, None, reader.raw, reader.errors, 400)
+            return _product_page(request, access, None, _form_values(reader, None), reader.errors, 400)
         position = next_position(session, access.tenant_id)
-        session.add(Product(tenant_id=access.tenant_id, position=position, **values))
-        audit(session, access, access.tenant_id, "catalog.product.create", sku=values["sku"], name=values["name"])
+        columns = {k: v for k, v in values.items() if k != "variants"}
+        product = Product(tenant_id=access.tenant_id, position=position, **columns)
+        session.add(product)
+        apply_row(session, product, {"variants": values["variants"]})
+        audit(
+            session, access, access.tenant_id, "catalog.product.create", sku=values["sku"], name=values["name"],
+            variants=[v["sku"] for v in values["variants"]][:50],
+        )
     return redirect(request, "/admin/catalog", f"Producto «{values['name']}» creado.")
 
 
@@ -155,13 +278,14 @@ def product_form(request: Request, product_id: int) -> Response:
 @router.post("/products/{product_id}")
 def product_update(request: Request, product_id: int, form: PanelForm) -> Response:
     reader = FormReader(form)
-    values = read_product(reader, with_sku=False)
+    values = _read_form_product(reader, with_sku=False)
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
         product = owned(session, Product, product_id, access)
+        _check_product(reader, session, access.tenant_id, product, values)
         if reader.errors:
-            return _product_page(request, access, product, reader.raw | {"sku": product.sku}, reader.errors, 400)
-        changed = assign(product, values)
+            return _product_page(request, access, product, _form_values(reader, product), reader.errors, 400)
+        changed = apply_row(session, product, values)
         if changed:
             audit(session, access, access.tenant_id, "catalog.product.update", sku=product.sku, changes=changed)
         name = product.name
@@ -170,11 +294,15 @@ def product_update(request: Request, product_id: int, form: PanelForm) -> Respon
 
 @router.post("/products/{product_id}/stock")
 def product_stock(request: Request, product_id: int, form: PanelForm) -> Response:
+    """The quick stock field of the list: whole numbers for products sold by unit, up to 3 decimals
+    for measured ones (kg, m, l)."""
     reader = FormReader(form)
-    stock = reader.integer("stock", "Stock", low=0, high=1_000_000_000)
+    stock = reader.decimal("stock", "Stock", high=MAX_QUANTITY, places=3)
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
         product = owned(session, Product, product_id, access)
+        if stock is not None and product.sold_by == "unit" and stock != stock.to_integral_value():
+            reader.error("Stock: debe ser un número entero (se vende por unidad).")
         if reader.errors:
             flash_text = f"{product.name}: " + " ".join(reader.errors)
             return redirect(request, "/admin/catalog", flash_text)
@@ -182,7 +310,9 @@ def product_stock(request: Request, product_id: int, form: PanelForm) -> Respons
         if changed:
             audit(session, access, access.tenant_id, "catalog.product.stock", sku=product.sku, changes=changed)
         name = product.name
-    return redirect(request, "/admin/catalog", f"Stock de «{name}»: {stock}.")
+        unit = product.unit if product.sold_by != "unit" else ""
+    shown = f"{quantity_text(stock)} {unit}".strip()
+    return redirect(request, "/admin/catalog", f"Stock de «{name}»: {shown}.")
 
 
 @router.post("/products/{product_id}/delete")
