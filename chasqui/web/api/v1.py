@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from chasqui.conversations.payments import PaymentActionError, reject_payment, verify_payment
 from chasqui.db.models import AuditLog, Contact, Conversation, Message, Order, Product
+from chasqui.domain import format_quantity
 from chasqui.web.admin.forms import has_control_chars
 from chasqui.web.api.tokens import TokenOwner, token_owner
 from chasqui.web.params import MAX_OFFSET
@@ -136,14 +138,19 @@ class OrderItemOut(BaseModel):
     sku: str
     name: str
     unit_price: str
-    quantity: int
+    quantity: int | str = Field(description="Entero, o decimal como texto para lo que se vende por peso (\"1.5\")")
     line_total: str
+
+
+OrderStatus = Literal[
+    "pending_payment", "payment_reported", "paid", "preparing", "on_the_way", "delivered", "cancelled"
+]
 
 
 class OrderOut(BaseModel):
     id: int
     number: str
-    status: Literal["pending_payment", "payment_reported", "paid", "cancelled"]
+    status: OrderStatus
     conversation_id: int | None
     customer_phone: str | None
     customer_name: str | None
@@ -217,6 +224,12 @@ def _product_out(p: Product) -> ProductOut:
     )
 
 
+def _quantity(value: Decimal | int) -> int | str:
+    """2 (a whole quantity) or "1.5" (a measured one), as in ``chasqui simulate --json``."""
+    text = format_quantity(Decimal(value))
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
 def _order_out(o: Order, contact: Contact | None) -> OrderOut:
     return OrderOut(
         id=o.id,
@@ -230,7 +243,7 @@ def _order_out(o: Order, contact: Contact | None) -> OrderOut:
                 sku=i.sku,
                 name=i.name,
                 unit_price=_money(i.unit_price),
-                quantity=i.quantity,
+                quantity=_quantity(i.quantity),
                 line_total=_money(i.line_total),
             )
             for i in o.items
@@ -368,7 +381,7 @@ def update_product(request: Request, owner: Owner, sku: str, body: ProductUpdate
 def list_orders(
     request: Request,
     owner: Owner,
-    status: Literal["pending_payment", "payment_reported", "paid", "cancelled"] | None = None,
+    status: OrderStatus | None = None,
     since: datetime | None = Query(default=None, description="Creados desde (ISO 8601)"),
     until: datetime | None = Query(default=None, description="Creados antes de (ISO 8601)"),
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
@@ -414,6 +427,41 @@ def get_order(request: Request, owner: Owner, order_id: int) -> OrderOut:
             raise HTTPException(404, NOT_FOUND)
         contact = session.get(Contact, order.contact_id) if order.contact_id else None
         return _order_out(order, contact)
+
+
+def _payment_action(request: Request, owner: TokenOwner, order_id: int, action: Any) -> OrderOut:
+    with _session(request) as session:
+        order = session.get(Order, order_id)
+        if order is None or order.tenant_id != owner.tenant_id:
+            raise HTTPException(404, NOT_FOUND)
+        try:
+            action(session, order, datetime.now(UTC), by={"api_token_id": owner.token_id})
+        except PaymentActionError as exc:
+            raise HTTPException(409, str(exc)) from None
+        contact = session.get(Contact, order.contact_id) if order.contact_id else None
+        return _order_out(order, contact)
+
+
+@router.post(
+    "/orders/{order_id}/verify-payment",
+    response_model=OrderOut,
+    tags=["pedidos"],
+    summary="Verifica el pago de un pedido (queda pagado; el cliente recibe un aviso)",
+    responses={404: {"description": "No existe en este negocio"}, 409: {"description": "No hay pago por verificar"}},
+)
+def verify_order_payment(request: Request, owner: Owner, order_id: int) -> OrderOut:
+    return _payment_action(request, owner, order_id, verify_payment)
+
+
+@router.post(
+    "/orders/{order_id}/reject-payment",
+    response_model=OrderOut,
+    tags=["pedidos"],
+    summary="Rechaza el pago reportado (vuelve a pendiente de pago; el cliente recibe un aviso)",
+    responses={404: {"description": "No existe en este negocio"}, 409: {"description": "No tiene un pago reportado"}},
+)
+def reject_order_payment(request: Request, owner: Owner, order_id: int) -> OrderOut:
+    return _payment_action(request, owner, order_id, reject_payment)
 
 
 # ------------------------------------------------------------------ conversations
