@@ -7,6 +7,7 @@ loads the state, calls the engine and applies the decision in one transaction.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,14 +19,15 @@ from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
+from chasqui.dialogue.modifiers import Notes, lines_of, order_note, read_notes, split_counts
 from chasqui.dialogue.pricing import (
     PricedCart,
     active_promotions,
     delivery_fee,
     line_label,
-    merge_lines,
     price_cart,
 )
+from chasqui.dialogue.quantities import Asked, amount_text, asked, nearest_steps, quantity_problem
 from chasqui.dialogue.state import (
     BOT,
     ESCALATED,
@@ -42,7 +44,16 @@ from chasqui.dialogue.state import (
     PlaceOrder,
     ReportPayment,
 )
-from chasqui.domain import DeliveryZone, PaymentMethod, Product, Promotion, TenantSnapshot
+from chasqui.domain import (
+    CartLine,
+    DeliveryZone,
+    PaymentMethod,
+    Product,
+    Promotion,
+    Quantity,
+    TenantSnapshot,
+    as_quantity,
+)
 from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention, model_tokens
@@ -113,7 +124,7 @@ _CLAUSES = re.compile(r"[,;\n]+")
 _DIGIT = re.compile(r"\d")
 _AMOUNT = re.compile(r"^(?:s\s+)?(\d{1,5})(?:\s+soles)?\b")
 # Checkout facts a read-back shows; the customer confirms exactly these.
-CHECKOUT_FACTS = ("fulfillment", "zone", "address", "payment_method", "change_for")
+CHECKOUT_FACTS = ("fulfillment", "zone", "address", "payment_method", "change_for", "order_notes")
 _REMOVE_WORDS = (
     "quita", "quite", "quitale", "quitele", "saca", "saque", "sacale", "elimina", "elimine", "borra", "borre",
 )
@@ -156,6 +167,9 @@ class Turn:
         # The message accepts the read-back shown before it ("sí", "confirmo", the button, "ya te yapeé").
         self.accepting = False
         self.kind = "text"  # text | image | interactive | ... (the WhatsApp message type)
+        self.notes = Notes()  # per product mention: its modifiers and notes (chasqui.dialogue.modifiers)
+        self.pending_notes: list[CartLine] = []  # the notes of the items about to be added, in order
+        self.additions: list[CartLine] = []  # lines added this turn with notes or modifiers
 
     # -- small helpers -------------------------------------------------------------------
     @property
@@ -207,7 +221,7 @@ class Turn:
         if cart is None:  # the turn's cart, its lines keeping their notes and modifiers
             lines = self.decision.cart_lines
             if lines is None:
-                lines = merge_lines(self.cart, self.state.cart_lines)
+                lines = lines_of(self.cart, self.state.cart_lines, self.additions)
             return price_cart(self.tenant, lines, self.now.date())
         return price_cart(self.tenant, cart, self.now.date())
 
@@ -265,7 +279,14 @@ class Engine:
         if tap is not None:  # the option's full words (a title may have been cut to fit WhatsApp)
             text = offers.tapped_text(self.tenant, Composer(self.tenant, 0).say, tap) or text
         analysis = analyze(text or "", self.brain.matcher, self.brain.model)
+        notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
+        if notes.inside:  # "sin hueso": a word of a note, never an item
+            kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)
+            lines = {kept.index(m): v for k, v in notes.lines.items() if (m := analysis.entities.products[k]) in kept}
+            analysis = dataclasses.replace(analysis, entities=dataclasses.replace(analysis.entities, products=kept))
+            notes = Notes(lines)
         turn = Turn(self, state, now, analysis)
+        turn.notes = notes
         turn.kind = kind
         d = turn.decision
         d.intent, d.confidence = analysis.prediction.intent, round(analysis.prediction.confidence, 4)
@@ -293,6 +314,8 @@ class Engine:
             self._run_tapped(turn, tapped)
         else:
             self._policy(turn)
+        if turn.additions:  # lines with notes or modifiers: the cart's lines exactly
+            d.cart_lines = lines_of(d.cart, state.cart_lines, turn.additions)
         d.replies = merge_replies(d.replies)
         return d
 
@@ -919,12 +942,15 @@ class Engine:
             quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
             if _BARE_TIMES.match(turn.folded) and skus[0] in turn.cart and quantity > turn.cart[skus[0]]:
                 quantity -= turn.cart[skus[0]]  # "x2" right after one: two of it in all
-            self._add_items(turn, [(skus[0], quantity)])
+            measured = self._measured(turn, skus[0], None, quantity)  # "ponme medio kilo"
+            if measured is not None:
+                self._add_items(turn, [(skus[0], measured)])
             return
         lone_quantity = (
             turn.entities.quantities[0] if len(mentions) == 1 and len(turn.entities.quantities) == 1 else None
         )
         items: list[tuple[str, int]] = []
+        self._queue_notes(turn)  # "sin ají", "sin hueso": the notes of each line to add
         leftover = self._count_for_focus(turn)
         if leftover is not None:  # "dame 2 y una mica": the 2 are of the product just discussed
             items.append((turn.memory["focus_sku"], leftover))
@@ -946,9 +972,70 @@ class Engine:
                 continue
             quantity = mention.quantity if mention.quantity is not None else lone_quantity
             quantity = 1 if quantity is None else quantity
-            items.append((chosen.sku, quantity))
+            items.extend(self._lines_asked(turn, mention, chosen.sku, quantity))
         if items:
             self._add_items(turn, items)
+
+    # -- quantities that are not whole units, and the notes of each line (quantities.py, modifiers.py)
+    def _measured(self, turn: Turn, sku: str, mention: ProductMention | None, count: Quantity) -> Quantity | None:
+        """The quantity of ``sku`` the message asks for: a weight, length or volume ("kilo y medio",
+        "250 gramos"), what a money amount buys ("2 soles de pan"), else ``count``. None: a quantity the
+        shop cannot sell (below the minimum, off the step...), said plainly and asked again."""
+        sellable = self.tenant.sellable(sku)
+        if sellable is None:
+            return count
+        product = sellable.product
+        span = (mention.start, mention.end) if mention is not None else None
+        found = asked(product, turn.analysis.normalized, span, sellable.price)
+        if found is None:
+            found = Asked(as_quantity(count, True)) if product.measured else None
+            if found is not None and found.quantity > 0:
+                found = Asked(found.quantity, quantity_problem(product, found.quantity))
+        if found is None:
+            return count
+        if found.problem is None:
+            return found.quantity
+        turn.memory["focus_sku"] = product.sku
+        turn.memory["last_skus"] = [product.sku]
+        if found.problem == "min":
+            turn.reply("cantidad_minima", product=product.name, minimum=amount_text(product, product.min_quantity))
+        elif found.problem == "step":
+            lower, upper = nearest_steps(product, found.quantity)
+            turn.reply("cantidad_paso", product=product.name, step=amount_text(product, product.step),
+                       lower=amount_text(product, lower), upper=amount_text(product, upper))
+        elif found.problem == "nothing":
+            turn.reply("monto_no_alcanza", product=product.name, amount=turn.money(found.money or 0),
+                       price=turn.money(sellable.price))
+        else:  # a weight asked of a product sold by the unit, or half a unit
+            turn.reply("cantidad_por_unidad", product=product.name, price=turn.money(sellable.price))
+        return None
+
+    def _queue_notes(self, turn: Turn) -> None:
+        """The lines the message's mentions ask for with notes or modifiers, in order, for ``_add_items``."""
+        turn.pending_notes = [
+            CartLine(turn.entities.products[k].sku, line.count or 0, line.notes, line.modifiers)
+            for k, lines in sorted(turn.notes.lines.items()) if k < len(turn.entities.products) for line in lines
+        ]
+
+    def _lines_asked(self, turn: Turn, mention: ProductMention, sku: str, count: int) -> list[tuple[str, Quantity]]:
+        """The items one mention asks for: one, or one per line of notes ("uno sin ají y otro normal")."""
+        index = turn.entities.products.index(mention)
+        lines = turn.notes.lines.get(index, ())
+        product = self.tenant.product_of(sku)
+        if len(lines) > 1 and product is not None and not product.measured:
+            return [(sku, n) for n, _line in split_counts(lines, count)]
+        quantity = self._measured(turn, sku, mention, count)
+        return [] if quantity is None else [(sku, quantity)]
+
+    def _record_notes(self, turn: Turn, sku: str, quantity: Quantity) -> None:
+        """The line just added takes the next notes queued for its product, when it has some."""
+        product = self.tenant.product_of(sku)
+        line = next((n for n in turn.pending_notes if n.sku in (sku, product.sku if product else sku)), None)
+        if line is None:
+            return
+        turn.pending_notes.remove(line)
+        if line.notes or line.modifiers:
+            turn.additions.append(CartLine(sku, quantity, line.notes, line.modifiers))
 
     def _count_for_focus(self, turn: Turn) -> int | None:
         """A bare count before "y <product>" refers to the product in focus ("dame 2 y una mica")."""
@@ -988,9 +1075,10 @@ class Engine:
             if take <= 0:
                 continue
             turn.cart[sku] = have + take
+            self._record_notes(turn, sku, take)
             turn.memory["last_cart_sku"] = sku
             turn.memory["focus_sku"] = sku
-            added.append(f"{take} × {product.name}")
+            added.append(f"{amount_text(product, take)} × {product.name}")
         turn.remember_products(touched)
         if added:
             turn.reply("agregado", items=join_es(added))
@@ -1121,7 +1209,7 @@ class Engine:
     def h_vaciar_carrito(self, turn: Turn) -> None:
         turn.cart.clear()
         for key in ("awaiting", "fulfillment", "zone", "payment_method", "last_cart_sku", "focus_sku", "last_skus",
-                    "offered_skus", "readback", "address", "asked_address", "change_for"):
+                    "offered_skus", "readback", "address", "asked_address", "change_for", "order_notes"):
             turn.memory.pop(key, None)
         turn.reply("carrito_vaciado")
 
@@ -1178,6 +1266,9 @@ class Engine:
         change = self._cash_change(turn)
         if change is not None:
             memory["change_for"] = str(change)
+        note = order_note(turn.analysis.text)  # "tocar el timbre", "dejar en portería"
+        if note:
+            memory["order_notes"] = note
 
     def _street_address(self, turn: Turn, *, answering: bool = False) -> str | None:
         """The clause of the message that is a street address ("jr los amautas 345"): a street word and
@@ -1358,6 +1449,9 @@ class Engine:
                 fulfillment = f"{fulfillment}, {address}" if address else fulfillment
         else:
             fulfillment = turn.say.say("pedido_resumen_entrega_recojo")
+        if memory.get("order_notes"):
+            note = turn.say.say("pedido_resumen_nota", notes=memory["order_notes"])
+            fulfillment = f"{fulfillment}, {note}" if note else fulfillment
         lines = self.cart_lines(turn, priced)
         if priced.discount:
             saving = turn.say.say("resumen_descuento", discount=turn.money(priced.discount),
@@ -1397,6 +1491,7 @@ class Engine:
             discount=priced.discount, delivery_fee=fee, total=total,
             fulfillment="delivery" if zone else "pickup", zone=zone.name if zone else None,
             payment_method=method.code, address=memory.get("address") if zone else None, change_for=change_for,
+            notes=memory.get("order_notes"),
         )
         d.order_commands.append(command)
         turn.offer(None)  # the order is placed: no "confirm / view" buttons under its summary
@@ -1411,7 +1506,8 @@ class Engine:
         self._notify_staff(turn, "sale", "notificacion_venta", order_number=number, lines=texts["lines"],
                            fulfillment=texts["fulfillment"], method=texts["method"], total=texts["total"])
         turn.cart.clear()
-        for key in ("fulfillment", "zone", "last_cart_sku", "readback", "address", "asked_address", "change_for"):
+        for key in ("fulfillment", "zone", "last_cart_sku", "readback", "address", "asked_address", "change_for",
+                    "order_notes"):
             memory.pop(key, None)
         memory["awaiting"] = "payment"
 

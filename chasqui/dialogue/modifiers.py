@@ -1,0 +1,187 @@
+"""Modifiers and notes of a line ("el ceviche sin ají", "2 kilos de carne sin hueso, molida") and of
+the whole order ("tocar el timbre").
+
+A product's modifiers come from the snapshot (``Product.modifiers``: "sin ají", "extra pescado" at a
+price); free notes are read with the language cues of ``cues.es.yaml`` (a lead word and what follows
+it: "sin hueso", "bien cocido", "con poca sal"; "en presas", "para parrilla"; "molida"). What a note
+says never adds a product nor changes another: a product word inside a note ("hueso" in "sin hueso",
+"palta" in "con palta" when the sandwich has that modifier) is no item. "uno sin ají y otro normal"
+is two lines of the same product. Pure functions over the normalized text and the snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from chasqui.dialogue.cues import cues, fold
+from chasqui.dialogue.pricing import cart_totals, merge_lines
+from chasqui.domain import CartLine, Product, Quantity
+from chasqui.nlu.entities import ProductMention
+from chasqui.nlu.normalize import fold_enye, normalize
+
+_TOKEN_RE = re.compile(r"\S+")
+_ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "de", "del", "mucho", "mucha"})
+_MAX_FILLER = 3  # words between a product and its notes ("jugo de papaya grande, que sea sin azúcar")
+_COUNT_WORDS = {"uno": 1, "una": 1, "otro": 1, "otra": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
+_CLAUSE_SPLIT = re.compile(r"[,;.\n]+|\by\b")
+
+
+@dataclass(frozen=True)
+class LineNote:
+    """One line a mention asks for: its count (None: the mention's own), modifiers and free notes."""
+
+    count: int | None
+    modifiers: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Notes:
+    """The notes of a message: per mention index, the lines it asks for (only when it has notes or
+    several lines); and the mentions that are words of a note, not items."""
+
+    lines: dict[int, tuple[LineNote, ...]] = field(default_factory=dict)
+    inside: frozenset[int] = frozenset()
+
+
+def _phrases(name: str) -> list[tuple[str, ...]]:
+    return sorted((tuple(fold_enye(p).split()) for p in cues().get(name, ())), key=len, reverse=True)
+
+
+def _at(tokens: Sequence[str], k: int, phrases: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    return next((p for p in phrases if tuple(tokens[k : k + len(p)]) == p), None)
+
+
+def read_notes(normalized: str, mentions: Sequence[ProductMention],
+               product_of: Callable[[str], Product | None]) -> Notes:
+    """Read the notes after each product mention, up to the next item."""
+    matches = list(_TOKEN_RE.finditer(normalized))
+    tokens = [fold_enye(m.group()) for m in matches]
+    if not mentions or not tokens:
+        return Notes()
+    starts = {m.start(): k for k, m in enumerate(matches)}
+    ends = {m.end(): k + 1 for k, m in enumerate(matches)}
+    spans = [(starts.get(m.start), ends.get(m.end)) for m in mentions]
+    begins = {a: idx for idx, (a, _b) in enumerate(spans) if a is not None}
+    leads, stops = _phrases("line_note_leads"), _phrases("line_note_stops")
+    cuts, words = set(cues().get("line_note_cuts", ())), _phrases("line_note_words")
+    inside: set[int] = set()
+    lines: dict[int, tuple[LineNote, ...]] = {}
+    for idx, (a, b) in enumerate(spans):
+        if a is None or b is None or idx in inside:
+            continue
+        product = product_of(mentions[idx].sku)
+        modifiers = [(tuple(fold_enye(normalize(m.name)).split()), m.name)
+                     for m in (product.modifiers if product else ())]
+        modifiers.sort(key=lambda pair: -len(pair[0]))
+        segments: list[list] = [[None, [], []]]  # [count, modifiers, notes]
+        k, filler = b, 0
+        while k < len(tokens) and filler <= _MAX_FILLER:
+            if k in begins and begins[k] != idx:
+                break
+            if _at(tokens, k, stops):
+                break
+            word = tokens[k]
+            if word in ("y", "e") or (k == b and word in _COUNT_WORDS):
+                j = k + 1 if word in ("y", "e") else k
+                if j < len(tokens) and tokens[j] in _COUNT_WORDS and not (j + 1 < len(tokens) and j + 1 in begins):
+                    count = _COUNT_WORDS[tokens[j]]
+                    if k == b and word in _COUNT_WORDS and not segments[0][1] and not segments[0][2]:
+                        segments[0][0] = count  # "2 ceviches, uno sin ají y otro normal"
+                    else:
+                        segments.append([count, [], []])
+                    k, filler = j + 1, 0
+                    continue
+                if word in ("y", "e") and j < len(tokens) and (_at(tokens, j, leads) or _at(tokens, j, words)):
+                    k = j  # "sin cebolla y bien cocido"
+                    continue
+                break
+            hit = next(((key, name) for key, name in modifiers if key and tuple(tokens[k : k + len(key)]) == key), None)
+            if hit is not None:
+                segments[-1][1].append(hit[1])
+                inside.update(_covered(begins, spans, k, k + len(hit[0])))
+                k, filler = k + len(hit[0]), 0
+                continue
+            lead = _at(tokens, k, leads)
+            if lead is not None:
+                j = k + len(lead)
+                while j < len(tokens) and tokens[j] in _ARTICLES:
+                    j += 1
+                if j < len(tokens) and tokens[j].isalpha() and tokens[j] not in ("y", "e") \
+                        and not _at(tokens, j, stops):
+                    segments[-1][2].append(" ".join(matches[t].group() for t in range(k, j + 1)))
+                    inside.update(_covered(begins, spans, k, j + 1))
+                    k, filler = j + 1, 0
+                    continue
+            if word in ("en", "para") and k + 1 < len(tokens) and tokens[k + 1] in cuts:
+                segments[-1][2].append(f"{matches[k].group()} {matches[k + 1].group()}")
+                inside.update(_covered(begins, spans, k, k + 2))
+                k, filler = k + 2, 0
+                continue
+            single = _at(tokens, k, words)
+            if single is not None:
+                segments[-1][2].append(" ".join(matches[t].group() for t in range(k, k + len(single))))
+                k, filler = k + len(single), 0
+                continue
+            if word.isdigit():
+                break
+            k, filler = k + 1, filler + 1
+        found = tuple(LineNote(count, tuple(dict.fromkeys(mods)), ", ".join(dict.fromkeys(notes)))
+                      for count, mods, notes in segments)
+        if len(found) > 1 or found[0].modifiers or found[0].notes:
+            lines[idx] = found
+    return Notes(lines, frozenset(inside))
+
+
+def _covered(begins: dict[int, int], spans: list[tuple[int | None, int | None]], i: int, j: int) -> set[int]:
+    return {idx for idx, (a, b) in enumerate(spans) if a is not None and b is not None and i <= a and b <= j}
+
+
+def split_counts(lines: Sequence[LineNote], quantity: int) -> list[tuple[int, LineNote]]:
+    """How many units each line of a mention gets: "un ceviche sin ají y otro normal" -> 1 and 1;
+    "2 ceviches, uno sin ají y otro normal" -> 1 and 1; "3 ceviches sin ají" -> 3."""
+    if not lines:
+        return []
+    if lines[0].count is None:  # the mention's own quantity, then each other line's count
+        return [(quantity, lines[0])] + [(line.count or 1, line) for line in lines[1:]]
+    counts = [line.count or 1 for line in lines]
+    if sum(counts) < quantity:
+        counts[-1] += quantity - sum(counts)
+    return list(zip(counts, lines, strict=True))
+
+
+def lines_of(cart: dict[str, Quantity], stored: Sequence[CartLine], additions: Sequence[CartLine]) -> list[CartLine]:
+    """The cart's lines: the stored ones (kept as they were) for what was not added with notes this
+    turn, then the lines added with notes or modifiers (joined with a line that has the same ones)."""
+    annotated = cart_totals(additions)
+    plain = {sku: qty - annotated.get(sku, 0) for sku, qty in cart.items()}
+    out = merge_lines({sku: qty for sku, qty in plain.items() if Decimal(qty) > 0}, stored)
+    left = {sku: qty - max(plain[sku], 0) for sku, qty in cart.items()}
+    for add in additions:
+        room = left.get(add.sku, 0)
+        if Decimal(room) <= 0:
+            continue
+        quantity = min(add.quantity, room)
+        left[add.sku] = room - quantity
+        same = next((n for n, line in enumerate(out) if (line.sku, line.notes, line.modifiers)
+                     == (add.sku, add.notes, add.modifiers)), None)
+        if same is None:
+            out.append(CartLine(add.sku, quantity, add.notes, add.modifiers))
+        else:
+            out[same] = CartLine(add.sku, out[same].quantity + quantity, add.notes, add.modifiers)
+    return out
+
+
+def order_note(text: str) -> str | None:
+    """The part of the message that is a note for the whole order ("tocar el timbre", "dejar en
+    portería", "llamar al llegar"), as the customer wrote it."""
+    found = []
+    for clause in _CLAUSE_SPLIT.split(text or ""):
+        folded = fold(clause)
+        padded = f" {folded} "
+        if folded and any(f" {cue} " in padded for cue in cues().get("order_note_cues", ())):
+            found.append(" ".join(clause.split()))
+    return "; ".join(found)[:300] or None
