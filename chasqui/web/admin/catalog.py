@@ -14,9 +14,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from chasqui.db.models import Product, Promotion
+from chasqui.db.models import AuditLog, Product, Promotion
 from chasqui.tenants.schema import PromotionEntry
-from chasqui.web.admin.catalog_excel import CatalogFileError, export_catalog
+from chasqui.web.admin.catalog_excel import CatalogFileError, ParsedCatalog, export_catalog
 from chasqui.web.admin.catalog_sandbox import parse_isolated
 from chasqui.web.admin.common import (
     MAX_UPLOAD_BYTES,
@@ -39,6 +39,7 @@ from chasqui.web.admin.products import (
     MAX_VARIANTS,
     PRODUCT_LABELS,
     SOLD_BY_LABELS,
+    ImportResult,
     apply_row,
     catalog_problems,
     modifiers_text,
@@ -347,9 +348,16 @@ def catalog_export(request: Request) -> Response:
 
 
 def _import_page(
-    request: Request, access: Access, *, problems: list[str] | None = None, error: str | None = None, status: int = 200
+    request: Request,
+    access: Access,
+    *,
+    problems: list[str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+    report: list[Any] | None = None,
 ) -> Response:
     context = {
+        "report": report or [],
         "problems": problems or [],
         "import_error": error,
         "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -359,10 +367,15 @@ def _import_page(
 
 
 @router.get("/import")
-def catalog_import_form(request: Request) -> Response:
+def catalog_import_form(request: Request, informe: int = 0) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
-    return _import_page(request, access)
+        report: list[Any] = []
+        if 0 < informe < 2**31:
+            entry = session.get(AuditLog, informe)
+            if entry is not None and entry.tenant_id == access.tenant_id and entry.action == "catalog.import":
+                report = list((entry.detail or {}).get("report") or [])
+    return _import_page(request, access, report=report)
 
 
 Upload = tuple[bytes | None, str, bool, str | None]
@@ -412,17 +425,30 @@ def catalog_import(request: Request, upload: Annotated[Upload, Depends(_read_upl
             return _import_page(request, access, problems=parsed.problems, error=message, status=400)
         if not parsed.rows:
             return _import_page(request, access, error="El archivo no tiene productos.", status=400)
+        problems = _import_problems(session, access.tenant_id, parsed)
+        if problems:
+            message = (
+                f"No se importó nada: el archivo tiene {len(problems)} problema(s). Corrígelos y vuelve a subirlo."
+            )
+            return _import_page(request, access, problems=problems, error=message, status=400)
+        existing = {p.sku for p in _products(session, access.tenant_id)}
         result = upsert_products(session, access.tenant_id, parsed.rows, deactivate_missing=deactivate)
-        audit(
-            session,
-            access,
-            access.tenant_id,
-            "catalog.import",
-            filename=filename,
-            created=result.created[:200],
-            updated=result.updated[:200],
-            deactivated=result.deactivated[:200],
+        report = _import_report(parsed, existing, result)
+        entry = AuditLog(
+            tenant_id=access.tenant_id,
+            user_id=access.user.id,
+            action="catalog.import",
+            detail={
+                "filename": filename,
+                "created": result.created[:200],
+                "updated": result.updated[:200],
+                "deactivated": result.deactivated[:200],
+                "report": report[:1000],
+            },
         )
+        session.add(entry)
+        session.flush()
+        report_id = entry.id
     summary = (
         f"Catálogo importado: {len(result.created)} nuevo(s), {len(result.updated)} actualizado(s), "
         f"{result.unchanged} sin cambios"
@@ -431,7 +457,49 @@ def catalog_import(request: Request, upload: Annotated[Upload, Depends(_read_upl
         summary += f", {len(result.deactivated)} desactivado(s)"
     if parsed.ignored_columns:
         summary += f". Columnas ignoradas: {', '.join(parsed.ignored_columns)}"
-    return redirect(request, "/admin/catalog", summary + ".")
+    return redirect(request, f"/admin/catalog/import?informe={report_id}", summary + ".")
+
+
+def _import_problems(session: Session, tenant_id: int, parsed: ParsedCatalog) -> list[str]:
+    """The tenant file's cross checks over the catalog as it would be after the import, each named
+    by the row of the file it comes from (or by the stored product it collides with)."""
+    products = _products(session, tenant_id)
+    before = [product_row(p) for p in products]
+    after = [dict(row) for row in before]
+    index_of = {row["sku"]: i for i, row in enumerate(before)}
+    lines: dict[int, tuple[int, list[int]]] = {}
+    for values, line, variant_lines in zip(parsed.rows, parsed.lines, parsed.variant_lines, strict=True):
+        index = index_of.get(values["sku"])
+        if index is None:
+            index = len(after)
+            after.append(values)
+        else:
+            after[index] = values
+        lines[index] = (line, variant_lines)
+    problems: list[str] = []
+    for problem in catalog_problems(before, after):
+        if problem.index not in lines:
+            row = after[problem.index]
+            problems.append(f"Producto «{row['name']}» ({row['sku']}, ya guardado): {problem.message}")
+            continue
+        line, variant_lines = lines[problem.index]
+        if problem.variant is not None and problem.variant < len(variant_lines):
+            line = variant_lines[problem.variant]
+        problems.append(f"Fila {line}: {problem.message}")
+    return problems
+
+
+def _import_report(parsed: ParsedCatalog, existing: set[str], result: ImportResult) -> list[list[Any]]:
+    """[row, SKU, what happened] for every row of the file."""
+    updated = set(result.updated)
+    report: list[list[Any]] = []
+    for values, line, variant_lines in zip(parsed.rows, parsed.lines, parsed.variant_lines, strict=True):
+        sku = values["sku"]
+        what = "creado" if sku not in existing else ("actualizado" if sku in updated else "sin cambios")
+        report.append([line, sku, what])
+        for variant_line, variant in zip(variant_lines, values.get("variants") or [], strict=False):
+            report.append([variant_line, f"{sku} / {variant['sku']}", what])
+    return sorted(report)
 
 
 # ------------------------------------------------------------------ promotions

@@ -101,3 +101,113 @@ def test_a_weight_product_with_modifiers(client, login_as) -> None:
     quick = flash_follow(owner, owner.post(f"/admin/catalog/products/{product.id}/stock", {"stock": "7.250"}))
     assert "Stock de «Arroz a granel»: 7.25 kg." in quick
 
+
+
+# ------------------------------------------------------------------ Excel
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _upload(owner, data: bytes):
+    return owner.post("/admin/catalog/import", {}, files={"file": ("catalogo.xlsx", data, XLSX)})
+
+
+def _catalog_state(client) -> dict[str, tuple]:
+    with runtime_of(client).session() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == "dulce-lima"))
+        state = {}
+        for p in session.scalars(select(Product).where(Product.tenant_id == tenant.id)):
+            state[p.sku] = (
+                p.name, p.price, p.stock, p.sold_by, p.min_quantity, p.step, p.sold_by_amount, p.modifiers,
+                p.variant_options, p.aliases, p.active,
+                [(v.sku, v.options, v.stock, v.price, v.active) for v in p.variants],
+            )
+        return state
+
+
+def test_excel_round_trip_with_variants_weights_and_modifiers(client, login_as) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    owner = login_as("owner")
+    assert owner.post("/admin/catalog/new", SHOE).status_code == 303
+    rice = {"sku": "ARR-KG", "name": "Arroz a granel", "price": "4.20", "sold_by": "weight", "unit": "kg",
+            "stock": "12.5", "min_quantity": "0.25", "step": "0.25", "active": "on",
+            "modifiers": "bien seco; en bolsa doble=0.50"}
+    assert owner.post("/admin/catalog/new", rice).status_code == 303
+    before = _catalog_state(client)
+
+    exported = owner.get("/admin/catalog/export.xlsx").content
+    book = load_workbook(io.BytesIO(exported))
+    assert book.sheetnames[1] == "Instrucciones"
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=False)) for row in sheet.iter_rows(min_row=2)]
+    shoe_rows = [r for r in rows if r["sku"] == "ZAP-RUN"]
+    assert [r["variante_sku"] for r in shoe_rows] == ["ZAP-RUN-38-NE", "ZAP-RUN-39-BL"]
+    assert shoe_rows[0]["variante"] == "talla=38; color=negro" and shoe_rows[1]["nombre"] in (None, "")
+    rice_row = next(r for r in rows if r["sku"] == "ARR-KG")
+    assert rice_row["vendido_por"] == "peso" and rice_row["stock"] == 12.5
+    assert rice_row["modificadores"] == "bien seco; en bolsa doble=0.50"
+
+    unchanged = flash_follow(owner, _upload(owner, exported))
+    assert "0 nuevo(s), 0 actualizado(s)" in unchanged
+    assert _catalog_state(client) == before
+
+    # a new variant row and a changed weight
+    sheet.append(["ZAP-RUN"] + [None] * 14 + ["ZAP-RUN-40-NE", "talla=40; color=negro", 2, None, "sí"])
+    rice_line = next(i for i, row in enumerate(sheet.iter_rows(min_row=1), start=1) if row[0].value == "ARR-KG")
+    sheet.cell(row=rice_line, column=header.index("stock") + 1).value = 20.75
+    buffer = io.BytesIO()
+    book.save(buffer)
+    page = flash_follow(owner, _upload(owner, buffer.getvalue()))
+    assert "0 nuevo(s), 2 actualizado(s)" in page
+    assert "Informe de la importación" in page and "ZAP-RUN / ZAP-RUN-40-NE" in page
+    after = _catalog_state(client)
+    assert after["ARR-KG"][2] == Decimal("20.75")
+    assert [v[0] for v in after["ZAP-RUN"][-1]] == ["ZAP-RUN-38-NE", "ZAP-RUN-39-BL", "ZAP-RUN-40-NE"]
+
+
+def test_excel_bad_variant_rows_are_reported_with_their_row_and_nothing_changes(client, login_as) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    owner = login_as("owner")
+    assert owner.post("/admin/catalog/new", SHOE).status_code == 303
+    before = _catalog_state(client)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["sku", "nombre", "precio", "stock", "vendido_por", "incremento", "variante_sku", "variante",
+                  "variante_stock"])
+    sheet.append(["POLO", "Polo básico", 25, 0, "unidad", None, "POLO-S-BL", "talla=S; color=blanco", 3])
+    sheet.append(["POLO", None, None, None, None, None, "POLO-M", "talla=M", 2])  # no color
+    sheet.append(["POLO", None, None, None, None, None, "ZAP-RUN-38-NE", "talla=L; color=negro", -1])
+    sheet.append(["QUESO", "Queso fresco", 18, 2.5, "peso", 0, None, None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = _upload(owner, buffer.getvalue())
+    assert response.status_code == 400
+    text = response.text
+    for message in (
+        "Fila 4: Variante stock: debe estar entre 0",
+        "Fila 5: Incremento: debe ser mayor que 0.",
+    ):
+        assert message in text, message
+    assert _catalog_state(client) == before
+
+    sheet.cell(row=4, column=9).value = 1
+    sheet.cell(row=5, column=6).value = 0.25
+    buffer = io.BytesIO()
+    book.save(buffer)
+    again = _upload(owner, buffer.getvalue())
+    assert again.status_code == 400
+    assert "Fila 3: Variante 2 (POLO-M), color: falta el valor" in again.text
+    sheet.cell(row=3, column=8).value = "talla=M; color=blanco"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    again = _upload(owner, buffer.getvalue())
+    assert again.status_code == 400
+    assert "Fila 4: Variante 3 (ZAP-RUN-38-NE), SKU: «ZAP-RUN-38-NE» ya lo usa la variante ZAP-RUN-38-NE" in again.text
+    assert _catalog_state(client) == before
