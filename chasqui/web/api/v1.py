@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from chasqui.conversations.payments import PaymentActionError, reject_payment, verify_payment
-from chasqui.db.models import AuditLog, Contact, Conversation, Message, Order, Product
+from chasqui.db.models import AuditLog, Contact, Conversation, Message, Order, Product, ProductVariant
 from chasqui.domain import format_quantity
 from chasqui.web.admin.forms import has_control_chars
+from chasqui.web.admin.products import apply_row, catalog_problems, product_row, schema_problems
 from chasqui.web.api.tokens import TokenOwner, token_owner
 from chasqui.web.params import MAX_OFFSET
 
@@ -71,17 +72,44 @@ def _money(value: Decimal | None) -> str:
 # ------------------------------------------------------------------ schemas
 
 
+Quantity = Annotated[
+    int | str, Field(description="Entero, o decimal como texto para lo que se vende por peso (\"1.5\")")
+]
+SoldBy = Literal["unit", "weight", "length", "volume"]
+OptionName = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class ModifierOut(BaseModel):
+    name: str
+    price: str | None = Field(default=None, description="Lo que suma a la línea; null: sin costo")
+
+
+class VariantOut(BaseModel):
+    sku: str
+    options: dict[str, str] = Field(description='Un valor por opción del producto: {"talla": "38", "color": "negro"}')
+    stock: Quantity
+    price: str | None = Field(description="Precio propio; null: el del producto")
+    active: bool
+
+
 class ProductOut(BaseModel):
     sku: str
     name: str
     category: str
-    price: str = Field(description="Precio, decimal como texto")
-    stock: int
+    price: str = Field(description="Precio (por unidad, o por kg / m / l), decimal como texto")
+    stock: Quantity
     unit: str
     description: str
     aliases: list[str]
     image_url: str | None
     active: bool
+    sold_by: SoldBy = Field(description="unit, weight (peso), length (longitud) o volume (volumen)")
+    min_quantity: str | None = Field(description="Cantidad mínima por pedido, decimal como texto")
+    step: str | None = Field(description="Incremento de la cantidad, decimal como texto")
+    sold_by_amount: bool = Field(description="Se vende por monto («un sol de pan»)")
+    modifiers: list[ModifierOut]
+    variant_options: list[str] = Field(description='Opciones de las variantes: ["talla", "color"]')
+    variants: list[VariantOut]
     updated_at: str | None
 
 
@@ -109,29 +137,73 @@ class _ProductFields(BaseModel):
         return value
 
 
+class ModifierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
+
+
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sku: str = Field(pattern=SKU_PATTERN)
+    options: dict[str, Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=dict)
+    stock: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("999999999.999"), decimal_places=3)
+    price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
+    active: bool = True
+
+
+class VariantUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stock: Decimal | None = Field(default=None, ge=0, le=Decimal("999999999.999"), decimal_places=3)
+    price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
+    active: bool | None = None
+
+
 class ProductCreate(_ProductFields):
     sku: str = Field(pattern=SKU_PATTERN)
     name: str = Field(min_length=1, max_length=255)
     category: str = Field(default="", max_length=100)
     price: Decimal = Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)
-    stock: int = Field(default=0, ge=0, le=1_000_000_000)
+    stock: Decimal = Field(
+        default=Decimal(0), ge=0, le=Decimal("999999999.999"), decimal_places=3,
+        description="Entero si se vende por unidad; hasta 3 decimales por peso, longitud o volumen",
+    )
     unit: str = Field(default="", max_length=100)
     description: str = Field(default="", max_length=2000)
     aliases: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
     image_url: str | None = Field(default=None, max_length=1024)
     active: bool = True
+    sold_by: SoldBy = "unit"
+    min_quantity: Decimal | None = Field(default=None, le=Decimal("999999999.999"), decimal_places=3)
+    step: Decimal | None = Field(default=None, le=Decimal("999999999.999"), decimal_places=3)
+    sold_by_amount: bool = False
+    modifiers: list[ModifierIn] = Field(default_factory=list, max_length=50)
+    variant_options: list[OptionName] = Field(default_factory=list, max_length=4)
+    variants: list[VariantIn] = Field(default_factory=list, max_length=200)
 
 
 class ProductUpdate(_ProductFields):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     category: str | None = Field(default=None, max_length=100)
     price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
-    stock: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    stock: Decimal | None = Field(default=None, ge=0, le=Decimal("999999999.999"), decimal_places=3)
     unit: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
     aliases: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(default=None, max_length=50)
     image_url: str | None = Field(default=None, max_length=1024)
     active: bool | None = None
+    sold_by: SoldBy | None = None
+    min_quantity: Decimal | None = Field(default=None, le=Decimal("999999999.999"), decimal_places=3)
+    step: Decimal | None = Field(default=None, le=Decimal("999999999.999"), decimal_places=3)
+    sold_by_amount: bool | None = None
+    modifiers: list[ModifierIn] | None = Field(default=None, max_length=50)
+    variant_options: list[OptionName] | None = Field(default=None, max_length=4)
+    variants: list[VariantIn] | None = Field(
+        default=None, max_length=200, description="Reemplaza la lista completa de variantes (por SKU)"
+    )
 
 
 class OrderItemOut(BaseModel):
@@ -140,6 +212,8 @@ class OrderItemOut(BaseModel):
     unit_price: str
     quantity: int | str = Field(description="Entero, o decimal como texto para lo que se vende por peso (\"1.5\")")
     line_total: str
+    notes: str = Field(default="", description="Notas de la línea («sin ají»)")
+    modifiers: list[str] = Field(default_factory=list, description="Modificadores elegidos")
 
 
 OrderStatus = Literal[
@@ -162,7 +236,11 @@ class OrderOut(BaseModel):
     fulfillment: str | None
     zone: str | None
     delivery_address: str | None
+    delivery: bool = Field(description="true: delivery; false: recojo o sin elegir")
+    address: str | None = Field(description="Dirección de entrega (igual que delivery_address)")
     payment_method: str | None
+    notes: str | None = Field(description="Notas del pedido («tocar el timbre»)")
+    change_for: str | None = Field(description="Billete con que paga en efectivo (para llevar vuelto)")
     created_at: str | None
     confirmed_at: str | None
     paid_at: str | None
@@ -214,12 +292,32 @@ def _product_out(p: Product) -> ProductOut:
         name=p.name,
         category=p.category,
         price=_money(p.price),
-        stock=p.stock,
+        stock=_quantity(p.stock),
         unit=p.unit,
         description=p.description,
         aliases=list(p.aliases or []),
         image_url=p.image_url,
         active=p.active,
+        sold_by=p.sold_by or "unit",  # type: ignore[arg-type]
+        min_quantity=format_quantity(p.min_quantity) if p.min_quantity is not None else None,
+        step=format_quantity(p.step) if p.step is not None else None,
+        sold_by_amount=bool(p.sold_by_amount),
+        modifiers=[
+            ModifierOut(name=str(m["name"]), price=_money(Decimal(str(m["price"]))) if m.get("price") else None)
+            if isinstance(m, dict) else ModifierOut(name=str(m))
+            for m in p.modifiers or []
+        ],
+        variant_options=list(p.variant_options or []),
+        variants=[
+            VariantOut(
+                sku=v.sku,
+                options={str(k): str(val) for k, val in (v.options or {}).items()},
+                stock=_quantity(v.stock),
+                price=_money(v.price) if v.price is not None else None,
+                active=v.active,
+            )
+            for v in p.variants
+        ],
         updated_at=_iso(p.updated_at),
     )
 
@@ -245,6 +343,8 @@ def _order_out(o: Order, contact: Contact | None) -> OrderOut:
                 unit_price=_money(i.unit_price),
                 quantity=_quantity(i.quantity),
                 line_total=_money(i.line_total),
+                notes=i.notes or "",
+                modifiers=[str(m) for m in i.modifiers or []],
             )
             for i in o.items
         ],
@@ -255,7 +355,11 @@ def _order_out(o: Order, contact: Contact | None) -> OrderOut:
         fulfillment=o.fulfillment,
         zone=o.zone,
         delivery_address=o.delivery_address,
+        delivery=o.fulfillment == "delivery",
+        address=o.delivery_address,
         payment_method=o.payment_method,
+        notes=o.notes,
+        change_for=_money(o.change_for) if o.change_for is not None else None,
         created_at=_iso(o.created_at),
         confirmed_at=_iso(o.confirmed_at),
         paid_at=_iso(o.paid_at),
@@ -336,19 +440,51 @@ def _audit(session: Session, owner: TokenOwner, action: str, **detail: Any) -> N
     responses={409: {"description": "Ya existe un producto con ese SKU"}},
 )
 def create_product(request: Request, owner: Owner, body: ProductCreate, response: Response) -> ProductOut:
+    values = _row_values(body.model_dump())
     with _session(request) as session:
         taken = session.scalar(select(Product.id).where(Product.tenant_id == owner.tenant_id, Product.sku == body.sku))
         if taken is not None:
             raise HTTPException(409, f"Ya existe un producto con el SKU {body.sku}")
+        _check_catalog(session, owner.tenant_id, None, values)
         position = (
             int(session.scalar(select(func.max(Product.position)).where(Product.tenant_id == owner.tenant_id)) or 0) + 1
         )
-        product = Product(tenant_id=owner.tenant_id, position=position, **body.model_dump())
+        columns = {k: v for k, v in values.items() if k != "variants"}
+        product = Product(tenant_id=owner.tenant_id, position=position, **columns)
         session.add(product)
+        apply_row(session, product, {"variants": values["variants"]})
         _audit(session, owner, "api.product.create", sku=body.sku)
         session.flush()
         response.headers["Location"] = f"/api/v1/products/{product.sku}"
         return _product_out(product)
+
+
+def _row_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A request body as a catalog row (modifiers in the tenant file's shape)."""
+    if data.get("modifiers") is not None:
+        data["modifiers"] = [
+            {"name": m["name"], "price": f"{m['price']:.2f}"} if m.get("price") is not None else m["name"]
+            for m in data["modifiers"]
+        ]
+    return data
+
+
+def _check_catalog(session: Session, tenant_id: int, product: Product | None, values: dict[str, Any]) -> None:
+    """The tenant file's checks on the whole catalog with this change; 422 listing the problems in Spanish."""
+    products = list(
+        session.scalars(select(Product).where(Product.tenant_id == tenant_id).order_by(Product.position, Product.id))
+    )
+    before = [product_row(p) for p in products]
+    after = [dict(row) for row in before]
+    index = next((i for i, p in enumerate(products) if product is not None and p.id == product.id), None)
+    full = values if index is None else before[index] | values
+    if index is None:
+        after.append(full)
+    else:
+        after[index] = full
+    problems = schema_problems(full) or [p.message for p in catalog_problems(before, after)]
+    if problems:
+        raise HTTPException(422, problems)
 
 
 @router.patch(
@@ -356,20 +492,53 @@ def create_product(request: Request, owner: Owner, body: ProductCreate, response
     response_model=ProductOut,
     tags=["productos"],
     summary="Actualiza un producto (solo los campos enviados)",
-    responses={404: {"description": "No existe en este negocio"}},
+    description="``stock`` acepta decimales para lo que se vende por peso, longitud o volumen; ``variants`` "
+    "reemplaza la lista de variantes. Un cambio que deja el catálogo inválido (SKU repetido, variante sin "
+    "una opción, alias que es el nombre de otro producto…) responde 422 con los problemas, sin cambiar nada.",
+    responses={404: {"description": "No existe en este negocio"}, 422: {"description": "Datos no válidos"}},
 )
 def update_product(request: Request, owner: Owner, sku: str, body: ProductUpdate) -> ProductOut:
-    values = body.model_dump(exclude_unset=True)
-    for field in ("name", "price", "stock", "active", "aliases", "category", "unit", "description"):
+    values = _row_values(body.model_dump(exclude_unset=True))
+    for field in (
+        "name", "price", "stock", "active", "aliases", "category", "unit", "description", "sold_by",
+        "sold_by_amount", "modifiers", "variant_options", "variants",
+    ):
         if field in values and values[field] is None:
             raise HTTPException(422, f"{field}: no puede ser null")
     with _session(request) as session:
         product = _product(session, owner.tenant_id, sku)
-        changed = {k: v for k, v in values.items() if getattr(product, k) != v}
-        for key, value in changed.items():
-            setattr(product, key, value)
+        _check_catalog(session, owner.tenant_id, product, values)
+        changed = apply_row(session, product, values)
         if changed:
             _audit(session, owner, "api.product.update", sku=sku, fields=sorted(changed))
+        session.flush()
+        return _product_out(product)
+
+
+@router.patch(
+    "/variants/{sku}",
+    response_model=ProductOut,
+    tags=["productos"],
+    summary="Actualiza el stock, precio o estado de una variante (por su SKU)",
+    responses={404: {"description": "No existe en este negocio"}, 422: {"description": "Datos no válidos"}},
+)
+def update_variant(request: Request, owner: Owner, sku: str, body: VariantUpdate) -> ProductOut:
+    values = body.model_dump(exclude_unset=True)
+    if values.get("stock", 0) is None or values.get("active", True) is None:
+        raise HTTPException(422, "stock/active: no puede ser null")
+    with _session(request) as session:
+        variant = session.scalar(
+            select(ProductVariant).where(ProductVariant.tenant_id == owner.tenant_id, ProductVariant.sku == sku)
+        )
+        if variant is None:
+            raise HTTPException(404, NOT_FOUND)
+        product = variant.product
+        row = product_row(product)
+        row["variants"] = [v | values if v["sku"] == sku else v for v in row["variants"]]
+        _check_catalog(session, owner.tenant_id, product, {"variants": row["variants"]})
+        changed = apply_row(session, product, {"variants": row["variants"]})
+        if changed:
+            _audit(session, owner, "api.variant.update", sku=sku, fields=sorted(values))
         session.flush()
         return _product_out(product)
 
