@@ -34,18 +34,25 @@ def test_the_whole_checkout_can_be_done_by_tapping(live_client: TestClient, fake
     rows = zones.body["interactive"]["action"]["sections"][0]["rows"]
     assert rows[0]["description"] == "S/ 5.00"
 
-    methods = chat.taps(zones, "San Isidro")
+    address = chat.taps(zones, "San Isidro")
+    assert "dirección" in address.text.lower()  # a delivery order asks for the street once
+    methods = chat.says("av. los conquistadores 456, dpto 302")
     # five methods: a list; a name longer than a row title is cut, the tap still means the method
     assert _titles(methods)[:2] == ["Yape", "Plin"] and _titles(methods)[3] == "Tarjeta (Visa/Mastercar…"
 
-    confirmed = chat.taps(methods, "Tarjeta")
+    readback = chat.taps(methods, "Tarjeta")
+    assert "conquistadores 456" in readback.text and "Tarjeta (Visa/Mastercard)" in readback.text
+    assert _titles(readback) == ["Confirmar pedido"]
+    with runtime_of(live_client).session() as session:
+        assert session.scalar(select(Order)) is None  # nothing is placed before the read-back is confirmed
+    confirmed = chat.taps(readback, "Confirmar pedido")
     assert not confirmed.options and "Tarjeta (Visa/Mastercard)" in confirmed.text
     with runtime_of(live_client).session() as session:
         order = session.scalar(select(Order))
         assert order.zone == "San Isidro" and order.payment_method == "tarjeta"
         assert order.status == "pending_payment" and order.items[0].quantity == 2
         taps = session.scalars(select(Message).where(Message.type == "interactive")).all()
-        assert [m.text for m in taps][-1].startswith("Tarjeta") and all(m.source == "rule" for m in taps)
+        assert [m.text for m in taps][-2].startswith("Tarjeta") and all(m.source == "rule" for m in taps)
 
 
 def test_typing_the_answer_works_as_well_as_tapping(live_client: TestClient, fake_graph: FakeGraph) -> None:
@@ -55,7 +62,9 @@ def test_typing_the_answer_works_as_well_as_tapping(live_client: TestClient, fak
     assert _titles(asked) == ["Recojo en tienda", "Delivery"]
     methods = chat.says("paso a recogerlo")
     assert "Yape" in _titles(methods)
-    done = chat.says("con plin")
+    readback = chat.says("con plin")
+    assert "Plin" in readback.text and _titles(readback) == ["Confirmar pedido"]
+    done = chat.says("sí, confirmo")
     assert "Plin" in done.text and not done.options
     with runtime_of(live_client).session() as session:
         order = session.scalar(select(Order))
