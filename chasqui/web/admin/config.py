@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -30,7 +31,7 @@ from chasqui.db.models import (
 )
 from chasqui.dialogue.placeholders import template_problems
 from chasqui.tenants.io import default_templates
-from chasqui.tenants.schema import HOURS_RE, WEEKDAYS
+from chasqui.tenants.schema import HOURS_RE, WEEKDAYS, FaqEntry, PolicyEntry, fold_name
 from chasqui.tenants.snapshot import stored_templates
 from chasqui.web.admin.common import (
     Access,
@@ -292,6 +293,8 @@ def _business_values(tenant: Tenant, biz: BusinessSettings) -> dict[str, Any]:
         "delivery_enabled": biz.delivery_enabled,
         "pickup_address": biz.pickup_address,
         "free_delivery_over": "" if biz.free_delivery_over is None else f"{biz.free_delivery_over:.2f}",
+        "min_order": "" if biz.min_order is None else f"{biz.min_order:.2f}",
+        "haggling": biz.haggling or "",
     }
 
 
@@ -317,6 +320,7 @@ def _business_page(
             )
         ),
         "currencies": CURRENCIES,
+        "knowledge": _knowledge(_business(session, tid), values),
         "tab": "business",
     }
     return page(request, "admin/config_business.html", access, "config", context, status_code=status)
@@ -355,6 +359,8 @@ def business_save(request: Request, form: PanelForm) -> Response:
         "delivery_enabled": reader.boolean("delivery_enabled"),
         "pickup_address": reader.text("pickup_address", "Dirección de recojo", max_len=500),
         "free_delivery_over": reader.decimal("free_delivery_over", "Delivery gratis desde", required=False),
+        "min_order": reader.decimal("min_order", "Pedido mínimo para delivery", required=False),
+        "haggling": reader.text("haggling", "Regateo", max_len=MAX_LONG_TEXT) or None,
     }
     if values["timezone"] and not _valid_timezone(values["timezone"]):
         reader.error("Zona horaria: no existe (usa por ejemplo America/Lima).")
@@ -388,7 +394,90 @@ def _read_zone(reader: FormReader) -> dict[str, Any]:
         "name": reader.text("name", "Zona", required=True, max_len=255),
         "fee": reader.decimal("fee", "Costo de envío"),
         "eta": reader.text("eta", "Tiempo de entrega", max_len=100),
+        "aliases": reader.lines("aliases", "Otros nombres de la zona", max_items=20, max_len=255) or None,
     }
+
+
+# ------------------------------------------------------------------ policies and FAQ
+
+KNOWLEDGE_KINDS: dict[str, dict[str, Any]] = {
+    "policies": {
+        "anchor": "politicas", "title": "Políticas", "action": "/admin/config/policies", "column": "policies",
+        "keys": ("topic", "text"), "first_label": "Tema", "second_label": "Texto",
+        "help": "Cambios, factura, garantía…: el bot las responde con tus palabras cuando se las preguntan.",
+        "model": PolicyEntry, "saved": "Políticas guardadas.",
+    },
+    "faq": {
+        "anchor": "preguntas", "title": "Preguntas frecuentes", "action": "/admin/config/faq", "column": "faq",
+        "keys": ("q", "a"), "first_label": "Pregunta", "second_label": "Respuesta",
+        "help": "Preguntas que te hacen seguido y su respuesta.",
+        "model": FaqEntry, "saved": "Preguntas frecuentes guardadas.",
+    },
+}
+MAX_KNOWLEDGE_ROWS = 100
+
+
+def _knowledge(biz: BusinessSettings, values: dict[str, Any]) -> list[dict[str, Any]]:
+    kinds = []
+    for name, kind in KNOWLEDGE_KINDS.items():
+        first, second = kind["keys"]
+        rows = values.get(f"{name}_rows")
+        if rows is None:
+            stored = getattr(biz, kind["column"]) or []
+            rows = [(str(item.get(first, "")), str(item.get(second, ""))) for item in stored]
+        kinds.append(kind | {"rows": list(rows) + [("", "")] * 3})
+    return kinds
+
+
+def _save_knowledge(request: Request, form: FormData, name: str) -> Response:
+    """Policies (topic, text) or FAQ (q, a): the whole list as typed; an empty row is deleted. Each
+    row passes the tenant file's own schema (``PolicyEntry`` / ``FaqEntry``)."""
+    kind = KNOWLEDGE_KINDS[name]
+    first, second = kind["keys"]
+    reader = FormReader(form)
+    indexes = sorted({int(m.group(1)) for key in form if (m := re.fullmatch(r"r(\d{1,3})_[ab]", key))})
+    rows: list[tuple[str, str]] = []
+    items: list[dict[str, str]] = []
+    for number, index in enumerate(indexes[:MAX_KNOWLEDGE_ROWS], start=1):
+        a = reader.text(f"r{index}_a", f"{kind['first_label']} {number}", max_len=255)
+        b = reader.text(f"r{index}_b", f"{kind['second_label']} {number}", max_len=4000)
+        if not a and not b:
+            continue
+        rows.append((a, b))
+        if not a or not b:
+            missing = kind["first_label"] if not a else kind["second_label"]
+            reader.error(f"{kind['title']}, fila {number}: falta «{missing}» (o deja la fila vacía para borrarla).")
+            continue
+        try:
+            items.append(kind["model"].model_validate({first: a, second: b}).model_dump())
+        except ValidationError:
+            reader.error(f"{kind['title']}, fila {number}: no es válida.")
+    folded = [item[first].casefold() for item in items]
+    for position, key in enumerate(folded):
+        if key in folded[:position]:
+            reader.error(f"{kind['title']}: «{items[position][first]}» está repetido.")
+    with _session(request) as session:
+        access = admin_access(request, session, "config")
+        biz = _business(session, access.tenant_id)
+        if reader.errors:
+            tenant = session.get(Tenant, access.tenant_id)
+            assert tenant is not None
+            values = _business_values(tenant, biz) | {f"{name}_rows": rows}
+            return _business_page(request, session, access, values, reader.errors, 400)
+        changed = assign(biz, {kind["column"]: items or None})
+        if changed:
+            audit(session, access, access.tenant_id, f"config.{name}", count=len(items))
+    return redirect(request, f"/admin/config/business#{kind['anchor']}", kind["saved"] if changed else "Sin cambios.")
+
+
+@router.post("/policies")
+def policies_save(request: Request, form: PanelForm) -> Response:
+    return _save_knowledge(request, form, "policies")
+
+
+@router.post("/faq")
+def faq_save(request: Request, form: PanelForm) -> Response:
+    return _save_knowledge(request, form, "faq")
 
 
 def _business_error(request: Request, session: Session, access: Access, errors: list[str]) -> Response:
@@ -435,6 +524,22 @@ _ZONES = _RowKind(DeliveryZone, _read_zone, "name", "Zona: ya existe la zona «{
                   "config.zone", "zonas", "Zona de delivery guardada.", "Zona de delivery eliminada.")
 
 
+def _check_zone_names(
+    session: Session, tenant_id: int, row_id: int | None, values: dict[str, Any], reader: FormReader
+) -> None:
+    """A zone's name and aliases may not be another zone's name or alias (the customer's «SMP» must
+    name one zone)."""
+    others: dict[str, str] = {}
+    for zone in session.scalars(select(DeliveryZone).where(DeliveryZone.tenant_id == tenant_id)):
+        if zone.id != row_id:
+            for word in [zone.name, *(zone.aliases or [])]:
+                others.setdefault(fold_name(word), zone.name)
+    for alias in values.get("aliases") or []:
+        owner = others.get(fold_name(alias))
+        if owner is not None:
+            reader.error(f"Otros nombres de la zona: «{alias}» ya es un nombre de la zona «{owner}».")
+
+
 def _save_row(request: Request, form: FormData, kind: _RowKind, row_id: int | None) -> Response:
     """Create (``row_id`` None) or update one payment method / zone of the signed-in tenant."""
     reader = FormReader(form)
@@ -446,6 +551,8 @@ def _save_row(request: Request, form: FormData, kind: _RowKind, row_id: int | No
         value = values[kind.key]
         if not reader.errors and _duplicate(session, kind.model, access.tenant_id, key_column, value, row_id):
             reader.error(kind.taken.format(value=value))
+        if kind.model is DeliveryZone and not reader.errors:
+            _check_zone_names(session, access.tenant_id, row_id, values, reader)
         if reader.errors:
             return _business_error(request, session, access, reader.errors)
         if row is None:
