@@ -1,4 +1,4 @@
-"""The admin half of the panel: configuration, catalog, ML control, dashboard, exports, API tokens.
+"""The admin half of the panel: configuration, catalog, ML control, dashboard, exports, API tokens, orders.
 
 ``install(app)`` adds the routers and the handler that turns ``PanelDenied`` into a redirect to
 the login page or a Spanish error page (403, 404, 413, ...).
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 
 def install(app: FastAPI) -> None:
-    from chasqui.web.admin import catalog, common, config, dashboard, exports, ml, tokens
+    from chasqui.web.admin import catalog, common, config, dashboard, exports, ml, orders, tokens
 
     async def on_denied(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, common.PanelDenied)
@@ -20,5 +20,5 @@ def install(app: FastAPI) -> None:
         return await run_in_threadpool(common.denied_response, request, exc)
 
     app.add_exception_handler(common.PanelDenied, on_denied)
-    for module in (config, tokens, catalog, ml, dashboard, exports):
+    for module in (config, tokens, catalog, ml, dashboard, exports, orders):
         app.include_router(module.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from chasqui.web.access import (
     role_of,
     tenant_members,
 )
+from chasqui.web.admin.orders import status_label as order_status_label
 from chasqui.web.auth import PanelUser, load_panel_user
 from chasqui.web.layout import render
 from chasqui.web.operator import operations
@@ -165,7 +167,10 @@ def conversation_context(
             for e in escalations
         ],
         "order": (
-            {"number": order.number, "status": order.status, "total": f"{order.total:.2f}"} if order else None
+            {"number": order.number, "status": order.status, "status_label": order_status_label(order.status),
+             "total": f"{order.total:.2f}",
+             "url": f"/admin/orders?{urlencode({'estado': order.status})}#order-{order.id}"}
+            if order else None
         ),
         "members": [{"id": m.id, "label": m.name or m.email} for m in tenant_members(session, user)],
         "canned": [{"id": c.id, "shortcut": c.shortcut, "text": c.text} for c in canned],
