@@ -19,7 +19,7 @@ from chasqui.dialogue import hours
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
-from chasqui.dialogue.modifiers import Notes, lines_of, order_note, read_notes, split_counts
+from chasqui.dialogue.modifiers import LineNote, Notes, lines_of, order_note, read_notes, split_counts
 from chasqui.dialogue.pricing import (
     PricedCart,
     active_promotions,
@@ -1021,11 +1021,32 @@ class Engine:
         """The items one mention asks for: one, or one per line of notes ("uno sin ají y otro normal")."""
         index = turn.entities.products.index(mention)
         lines = turn.notes.lines.get(index, ())
+        if len(lines) == 1 and mention.quantity is None and sku in turn.cart:  # "el ceviche que sea sin ají"
+            self._annotate_line(turn, sku, lines[0])
+            return []
         product = self.tenant.product_of(sku)
         if len(lines) > 1 and product is not None and not product.measured:
             return [(sku, n) for n, _line in split_counts(lines, count)]
         quantity = self._measured(turn, sku, mention, count)
         return [] if quantity is None else [(sku, quantity)]
+
+    def _annotate_lines(self, turn: Turn) -> bool:
+        """Notes for products already in the cart, with no new quantity: they go on those lines."""
+        done = False
+        for index, lines in turn.notes.lines.items():
+            mention = turn.entities.products[index] if index < len(turn.entities.products) else None
+            if mention is None or mention.quantity is not None or len(lines) != 1:
+                continue
+            sku = next((s for s in (mention.sku, *mention.candidates) if s in turn.cart), None)
+            if sku is not None:
+                self._annotate_line(turn, sku, lines[0])
+                done = True
+        return done
+
+    def _annotate_line(self, turn: Turn, sku: str, line: LineNote) -> None:
+        turn.additions.append(CartLine(sku, turn.cart[sku], line.notes, line.modifiers))
+        turn.pending_notes = [n for n in turn.pending_notes if n.sku != sku]
+        turn.reply("nota_agregada", items=", ".join([*line.modifiers, *filter(None, [line.notes])]))
 
     def _record_notes(self, turn: Turn, sku: str, quantity: Quantity) -> None:
         """The line just added takes the next notes queued for its product, when it has some."""
@@ -1128,6 +1149,8 @@ class Engine:
             return
         if self._swap(turn):
             return
+        if self._annotate_lines(turn):  # "el arroz que sea bien graneado": a note, no new quantity
+            return
         target = self._target_line(turn)
         if target is None:
             if turn.entities.products:  # a product not in the cart yet: add it
@@ -1190,6 +1213,12 @@ class Engine:
 
     def _new_quantity(self, turn: Turn, sku: str, current: int) -> int | None:
         folded = turn.folded
+        product = self.tenant.product_of(sku)
+        if product is not None and product.measured and not _REMOVE.search(folded) \
+                and not _RELATIVE_PLUS.search(folded) and not _RELATIVE_MINUS.search(folded):
+            mention = next((m for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
+            if asked(product, turn.analysis.normalized, (mention.start, mention.end) if mention else None):
+                return self._measured(turn, sku, mention, current)  # "mejor que sean 300 gramos"
         if _REMOVE.search(folded) and not _RELATIVE_MINUS.search(folded):
             mention_qty = next((m.quantity for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
             if mention_qty and mention_qty < current:

@@ -105,6 +105,10 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
                 inside.update(_covered(begins, spans, k, k + len(hit[0])))
                 k, filler = k + len(hit[0]), 0
                 continue
+            if word in ("con", "de", "que", "y") and any(key and tuple(tokens[k + 1 : k + 1 + len(key)]) == key
+                                                       for key, _name in modifiers):
+                k += 1  # "con extra pescado": the modifier "extra pescado"
+                continue
             lead = _at(tokens, k, leads)
             if lead is not None:
                 j = k + len(lead)
