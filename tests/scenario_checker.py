@@ -32,7 +32,8 @@ from typing import Any
 import yaml
 
 TURN_KINDS = ("user", "operator", "advance")
-ORDER_KEYS = ("order_status", "order_status_in", "order_total", "order_items")
+ORDER_KEYS = ("order_status", "order_status_in", "order_total", "order_items", "order_delivery", "order_payment",
+              "order_address_any", "order_notes_any", "order_change_for")
 KNOWN_KEYS = frozenset({
     "intent", "intent_in", "source_in", "state", "silent", "replies_min",
     "reply_any", "reply_all", "reply_none", "reply_matches",
@@ -133,6 +134,18 @@ def _check_order(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
         bad(f"order total is {order.get('total')}, expected {expect['order_total']}")
     if "order_items" in expect and as_counts(order.get("items")) != as_counts(expect["order_items"]):
         bad(f"order items are {as_counts(order.get('items'))}, expected {as_counts(expect['order_items'])}")
+    if "order_delivery" in expect and fold(str(order.get("delivery"))) != fold(str(expect["order_delivery"])):
+        bad(f"order delivery is {order.get('delivery')!r}, expected {expect['order_delivery']!r}")
+    if "order_payment" in expect and order.get("payment_method") != expect["order_payment"]:
+        bad(f"order payment is {order.get('payment_method')!r}, expected {expect['order_payment']!r}")
+    if "order_address_any" in expect and not any(
+            fold(a) in fold(str(order.get("address") or "")) for a in expect["order_address_any"]):
+        bad(f"order address {order.get('address')!r} has none of {expect['order_address_any']}")
+    if "order_change_for" in expect and as_money(order.get("change_for")) != as_money(expect["order_change_for"]):
+        bad(f"order change_for is {order.get('change_for')!r}, expected {expect['order_change_for']!r}")
+    if "order_notes_any" in expect and not any(
+            fold(a) in fold(json.dumps(order.get("notes"), ensure_ascii=False)) for a in expect["order_notes_any"]):
+        bad(f"order notes {order.get('notes')!r} have none of {expect['order_notes_any']}")
 
 
 def _check_notifications(expect: dict, got: dict, bad: Callable[[str], None]) -> None:

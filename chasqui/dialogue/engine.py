@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import hours
+from chasqui.dialogue import hours, shop_answers
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
@@ -334,11 +334,19 @@ class Engine:
         threshold = float(self.tenant.bot.confidence_threshold)
         intent, confident = prediction.intent, prediction.confidence >= threshold
 
+        shop = shop_answers.answer_turn(self, turn, intent, confident)  # policies, FAQ, haggling...
         reason = self._escalation_reason(turn, intent, prediction.confidence)
+        if reason == "queja o reclamo" and shop is not None:
+            reason = None  # "¿y si llega golpeado me lo cambian?": the shop's policy answers it
         if reason:
             d.intent = intent if intent in ESCALATING else d.intent
             d.source = "ml" if confident and intent in ESCALATING else "rule"
             self._escalate(turn, reason)
+            return
+        if shop is not None and shop.exclusive:  # a question about the shop: never changes the cart
+            d.source, turn.memory["fallback_streak"] = "rule", 0
+            shop_answers.say(self, turn, shop)
+            self._keep_readback(turn, intent)
             return
 
         resolved, source = self._resolve_intent(turn, intent, confident)
@@ -357,6 +365,8 @@ class Engine:
             turn.show_photos(self._products_in_view(turn), again=True)
         if has_cue(turn.folded, "contents") and resolved in PRODUCT_QUESTIONS:  # "¿qué trae el combo familiar?"
             self._describe_products(turn)
+        if shop is not None:  # "quiero 2, ¿dan boleta?": the items, then the shop's answer
+            shop_answers.say(self, turn, shop)
         if resolved not in CHECKOUT_INTENTS:
             self._note_checkout_facts(turn, resolved)
         self._keep_readback(turn, resolved)
@@ -862,7 +872,7 @@ class Engine:
 
     def _answer_hours(self, turn: Turn) -> None:
         business = self.tenant.business
-        days = hours.days_in(turn.folded)
+        days = hours.days_in(turn.folded) or shop_answers.day_part_today(business, turn.folded, turn.now)
         if days:
             turn.reply("horario_dia", hours=hours.describe_days(business, days))
         else:
@@ -1280,6 +1290,7 @@ class Engine:
         if chosen and intent not in ("consultar_pago", "problema_pago") and not has_cue(turn.folded, "no"):
             memory["payment_method"] = chosen.code
         self._note_address_and_change(turn)
+        shop_answers.note_minimum(self, turn)  # "mándamelo a X" below the minimum order: said at once
         complete = memory.get("fulfillment") == "pickup" or bool(memory.get("zone"))
         if intent == "agregar_producto" and chosen and complete and (entities.zones or is_pickup(turn.folded)):
             self._advance_checkout(turn)
@@ -1397,6 +1408,8 @@ class Engine:
             turn.offer(offers.zones(turn.say.say, self.tenant.delivery_zones,
                                     lambda zone: self.fee_text(turn, delivery_fee(self.tenant, zone, total))))
             return
+        if memory["fulfillment"] == "delivery" and shop_answers.below_minimum(self, turn):
+            return  # the minimum order for delivery, what is missing, or pickup
         if memory["fulfillment"] == "delivery" and not memory.get("address") and not memory.get("asked_address"):
             memory["awaiting"] = "address"  # asked once: an order may go on without it
             memory["asked_address"] = True

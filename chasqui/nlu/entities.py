@@ -471,6 +471,9 @@ class CatalogMatcher:
         for idx, zone in enumerate(self.zones):
             key = name_key(zone.name)
             yield _Form(key, idx)
+            for alias in zone.aliases:  # "SMP", "san martin": the tenant's other names of the zone
+                if name_key(alias):
+                    yield _Form(name_key(alias), idx)
             words = [w for w in fold_enye(normalize(zone.name)).split() if w not in {"de", "del"}]
             if len(words) >= 3:  # "san juan de lurigancho" -> "sjl"
                 yield _Form(("".join(w[0] for w in words),), idx)

@@ -19,6 +19,7 @@ from chasqui.db.models import (
     Message,
     PaymentMethod,
     Product,
+    ProductVariant,
     Promotion,
     Tenant,
     TrainingSample,
@@ -41,6 +42,7 @@ OBJECT_PARAMS = {
     ("/api/v1/orders/", "order_id"): "order",
     ("/api/v1/conversations/", "conversation_id"): "conversation",
     ("/api/v1/products/", "sku"): "sku",
+    ("/api/v1/variants/", "sku"): "variant_sku",
 }
 # tenant-level routes whose path parameter is not an object id (each tenant has its own "saludo")
 TENANT_PAGES_WITHOUT_IDS = {
@@ -74,6 +76,9 @@ def _objects_of_a(client) -> dict[str, object]:
             created_at=now,
         )
         session.add(order)
+        product = session.scalar(select(Product).where(Product.tenant_id == tid).order_by(Product.id))
+        product.variant_options = ["tamaño"]
+        product.variants = [ProductVariant(tenant_id=tid, sku="ISO-VAR-1", options={"tamaño": "grande"})]
         session.flush()
 
         def first(model):
@@ -90,6 +95,7 @@ def _objects_of_a(client) -> dict[str, object]:
             "conversation": message.conversation_id,
             "order": order.id,
             "sku": session.scalar(select(Product.sku).where(Product.tenant_id == tid).order_by(Product.id)),
+            "variant_sku": "ISO-VAR-1",
             "tenant_id": tid,
         }
 
