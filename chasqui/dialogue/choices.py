@@ -124,3 +124,8 @@ def tapped_intent(tap: Tap, cart_has_items: bool, known: Callable[[str], bool]) 
     if tap.kind in {"pay", "zone", "pickup", "delivery"} and cart_has_items:
         return "confirmar_pedido"
     return None
+
+
+def values(say: Say, options: Sequence[Choice]) -> Choices | None:
+    """A product's option values to pick from ("37", "38", "40"): a tap comes back as the value itself."""
+    return _choices(list(options), say("opcion_ver_opciones"))

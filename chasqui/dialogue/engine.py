@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import hours, shop_answers
+from chasqui.dialogue import hours, questions, shop_answers, variants
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
@@ -383,6 +383,11 @@ class Engine:
         # The read-back accepted ("sí", "confirmo", "ya te yapeé"): the order goes ahead.
         if turn.accepting and not entities.products:
             return ("confirmar_pago" if self._says_already_paid(turn) else "confirmar_pedido"), "rule"
+        # Option values of the product in focus ("en 40", "y en negro?", "mejor XL"), or a short answer
+        # to the bot's own question ("3", "ya", "sepáramelo"): see variants.py and questions.py.
+        answered = variants.followup_intent(self, turn) or self._answers_offer(turn)
+        if answered is not None:
+            return answered, "rule"
         # A pending checkout question answered with a payment method, a zone or pickup.
         if self._answers_checkout(turn, intent):
             return "confirmar_pedido", "rule"
@@ -427,7 +432,7 @@ class Engine:
         """Fit the intent to the cart: changing a quantity of a product not in the cart adds it."""
         if intent == "modificar_cantidad" and turn.entities.products and not any(
             s in turn.cart for m in turn.entities.products for s in (m.sku, *m.candidates)
-        ) and not any(w in turn.folded.split() for w in _REMOVE_WORDS):
+        ) and not self._named_cart_lines(turn) and not any(w in turn.folded.split() for w in _REMOVE_WORDS):
             return "agregar_producto"
         e = turn.entities
         if intent == "consultar_precio" and not (e.products or e.categories) and self._asks_cart_total(turn):
@@ -436,9 +441,22 @@ class Engine:
             return "modificar_cantidad"  # "ya no quiero el soporte": that line, not the whole order
         return intent
 
+    def _answers_offer(self, turn: Turn) -> str | None:
+        """ "ya", "dale", "sepáramelo", "3" right after the bot offered one product ("¿te separo?")."""
+        offered = questions.pending(turn.memory, "offer")
+        if offered is None or turn.entities.products or turn.entities.payment_methods or "?" in turn.analysis.text:
+            return None
+        if questions.short_yes(turn.folded) or questions.bare_count(turn.folded) is not None:
+            return "agregar_producto"
+        return None
+
     def _named_cart_lines(self, turn: Turn) -> list[str]:
-        """Cart lines the message names, by product or by category ("el soporte", "las micas")."""
+        """Cart lines the message names, by product or by category ("el soporte", "las micas"); a product
+        with variants names its variant lines."""
         named = [s for m in turn.entities.products for s in (m.sku, *m.candidates) if s in turn.cart]
+        named += [s for s in turn.cart for m in turn.entities.products
+                  if (p := self.tenant.product_of(s)) and p.sku != s and p.sku in (m.sku, *m.candidates)]
+        named = variants.narrow_lines(turn, named)  # "quita el polo blanco": that variant only
         categories = {fold(c) for c in turn.entities.categories}
         named += [s for s in turn.cart if (p := self.tenant.product(s)) and fold(p.category) in categories]
         return list(dict.fromkeys(named))
@@ -671,6 +689,8 @@ class Engine:
 
     # -- handlers: questions -----------------------------------------------------------------
     def h_consultar_precio(self, turn: Turn) -> None:
+        if variants.answer_price(self, turn):  # "¿cuánto el grande?": the variant's price
+            return
         products: list[Product] = []
         for mention in turn.entities.products:
             if not self.unknown_variant(turn, mention):
@@ -728,6 +748,8 @@ class Engine:
         turn.memory["last_topic"] = "catalog"
 
     def h_consultar_disponibilidad(self, turn: Turn) -> None:
+        if variants.answer_stock(self, turn):  # "¿tienen en 36?", "y en negro?": per variant
+            return
         mentions = turn.entities.products
         if not mentions and turn.entities.categories:
             self.h_consultar_catalogo(turn)
@@ -751,6 +773,7 @@ class Engine:
         if len(available) == 1:
             p = available[0]
             turn.reply("disponible", product=p.name, price=turn.money(p.price), stock=p.stock)
+            questions.ask(turn.memory, "offer", sku=p.sku)  # "¿te separo?" / "¿cuántos quieres?"
             turn.show_photos(available)
         elif available:
             turn.reply("disponible_varios", list=self.describe(turn, available))
@@ -932,6 +955,8 @@ class Engine:
         return None
 
     def h_agregar_producto(self, turn: Turn) -> None:
+        if variants.fill_pending(self, turn) or self._take_offer(turn):  # "en 40", "ya", "3"
+            return
         mentions = turn.entities.products
         bundle = self.named_bundle(turn) if not mentions else None
         if bundle is not None:  # "ya quiero el combo": every product of the bundle
@@ -979,6 +1004,9 @@ class Engine:
             else:
                 chosen = options[0] if options else None
             if chosen is None:
+                continue
+            if chosen.variants:  # "la casaca negra talla L", "uno talla 32 y otro talla 34"
+                items.extend(variants.items_for(self, turn, mention, chosen))
                 continue
             quantity = mention.quantity if mention.quantity is not None else lone_quantity
             quantity = 1 if quantity is None else quantity
@@ -1068,6 +1096,15 @@ class Engine:
         if line.notes or line.modifiers:
             turn.additions.append(CartLine(sku, quantity, line.notes, line.modifiers))
 
+    def _take_offer(self, turn: Turn) -> bool:
+        """The short answer to the bot's offer of one product or variant: that many of it (1 by default)."""
+        offered = questions.pending(turn.memory, "offer")
+        if offered is None or turn.entities.products or self._answers_offer(turn) is None:
+            return False
+        questions.forget(turn.memory)
+        self._add_items(turn, [(offered["sku"], questions.bare_count(turn.folded) or 1)])
+        return True
+
     def _count_for_focus(self, turn: Turn) -> int | None:
         """A bare count before "y <product>" refers to the product in focus ("dame 2 y una mica")."""
         focus = turn.memory.get("focus_sku")
@@ -1084,10 +1121,13 @@ class Engine:
         added: list[str] = []
         touched: list[str] = []
         for sku, quantity in items:
-            product = self.tenant.product(sku)
-            if product is None:
+            sellable = self.tenant.sellable(sku)
+            if sellable is None:
                 continue
-            touched.append(sku)
+            product = sellable.product
+            if sellable.variant is not None:  # the line reads "Casaca polar (negro, L)"
+                product = dataclasses.replace(product, name=sellable.name, stock=sellable.stock)
+            touched.append(product.sku if sellable.variant is None else sellable.product.sku)
             if quantity <= 0:
                 turn.reply("cantidad_cero", product=product.name)
                 continue
@@ -1108,7 +1148,7 @@ class Engine:
             turn.cart[sku] = have + take
             self._record_notes(turn, sku, take)
             turn.memory["last_cart_sku"] = sku
-            turn.memory["focus_sku"] = sku
+            turn.memory["focus_sku"] = sellable.product.sku
             added.append(f"{amount_text(product, take)} × {product.name}")
         turn.remember_products(touched)
         if added:
@@ -1157,7 +1197,7 @@ class Engine:
             else:
                 turn.reply("carrito_vacio", list=self.examples(turn))
             return
-        if self._swap(turn):
+        if variants.change_line(self, turn) or self._swap(turn):  # "mejor que la casaca sea XL"
             return
         if self._annotate_lines(turn):  # "el arroz que sea bien graneado": a note, no new quantity
             return
@@ -1168,9 +1208,10 @@ class Engine:
                 return
             turn.reply("que_cambio", lines=self.cart_lines(turn, turn.priced()))
             return
-        product = self.tenant.product(target)
-        if product is None:
+        sellable = self.tenant.sellable(target)
+        if sellable is None:
             return
+        product = dataclasses.replace(sellable.product, name=sellable.name, stock=sellable.stock)
         current = turn.cart.get(target, 0)
         quantity = self._new_quantity(turn, target, current)
         if quantity is None:

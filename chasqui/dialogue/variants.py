@@ -1,0 +1,522 @@
+"""Products with variants (talla, color, tamaño, sabor...): what the customer chose, what is in stock.
+
+Pure functions over the tenant snapshot, the turn's words and memory. Every option value comes from
+the tenant's variant data: a value is found as a word of the message (case- and accent-insensitive,
+with its gender and plural forms: "negra", "negros" for "negro"); a number is a size when the
+product has an option with numeric values ("talla 30", "en 30", or a number that is one of the
+values), never a quantity. A message may ask for several variants of one product ("2 polos M, uno
+negro y uno blanco", "uno talla 32 y otro talla 34"): an option named more than once splits it into
+items, each with its own count, the other options shared.
+
+The engine calls these from small hooks: adding a product with variants (``items_for``), the answer
+to "¿tienen en 36?" / "y en negro?" (``answer_stock``), "¿cuánto el grande?" (``answer_price``),
+"mejor que sea XL" / "otro igual pero en azul" on a cart line (``change_line`` / ``another_like``), and
+the short answer to the bot's own "¿qué talla?" (``fill_pending``, see ``questions``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from chasqui.dialogue import choices as offers
+from chasqui.dialogue import questions
+from chasqui.dialogue.composer import join_es
+from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
+from chasqui.dialogue.state import Choice
+from chasqui.domain import Product, Variant
+from chasqui.nlu.numbers import parse_quantities
+
+if TYPE_CHECKING:
+    from chasqui.dialogue.engine import Engine, Turn
+    from chasqui.nlu.entities import ProductMention
+
+_TOKEN = re.compile(r"\S+")
+_NUMBER = re.compile(r"^\d{1,3}(?:[.,]5)?$")
+
+
+@dataclass
+class Request:
+    """One variant the customer asked for: the options named (as the tenant writes them), values that
+    no variant has (``unknown``: "36" when sizes go 37 to 40) and the count, when said."""
+
+    product: Product
+    options: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
+    quantity: int | None = None
+
+    def label(self) -> str:
+        return ", ".join([*self.options.values(), *self.unknown.values()])
+
+
+# -- reading option values -----------------------------------------------------------------------
+def _forms(value: str) -> set[str]:
+    """The written forms of an option value: "negro" → negro, negra, negros, negras; "azul" → azules."""
+    base = fold(value)
+    forms = {base}
+    if " " in base or not base.isalpha() or len(base) <= 2:
+        return forms
+    if base[-1] in "oa":
+        stem = base[:-1]
+        forms |= {stem + "o", stem + "a", stem + "os", stem + "as"}
+    elif base[-1] in "e":
+        forms.add(base + "s")
+    else:
+        forms.add(base + "es")
+    return forms
+
+
+def _numeric_options(product: Product) -> list[str]:
+    return [o for o in product.variant_options
+            if any(_NUMBER.match(fold(v.options.get(o, ""))) for v in product.variants)]
+
+
+def _index(product: Product) -> dict[tuple[str, ...], list[tuple[str, str]]]:
+    """Word sequences → (option, value) for every value of the product's variants."""
+    index: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for variant in product.variants:
+        for option, value in variant.options.items():
+            for form in _forms(value):
+                pair = (option, value)
+                found = index.setdefault(tuple(form.split()), [])
+                if pair not in found:
+                    found.append(pair)
+    return index
+
+
+def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, str, bool]]:
+    """Option values named in ``words`` (folded): (start, end, option, value, known). A number after
+    a size cue ("talla 36", "en 36") that no variant has is an unknown value of the numeric option."""
+    if not product.variants:
+        return []
+    index = _index(product)
+    longest = max((len(k) for k in index), default=1)
+    numeric = _numeric_options(product)
+    size_leads = set(cues().get("size_leads", ()))
+    found: list[tuple[int, int, str, str, bool]] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(longest, len(words) - i), 0, -1):
+            pairs = index.get(tuple(words[i:i + size]))
+            if pairs:
+                option, value = pairs[0]
+                found.append((i, i + size, option, value, True))
+                i += size
+                break
+        else:
+            word = words[i]
+            if numeric and _NUMBER.match(word) and i > 0 and words[i - 1] in size_leads:
+                found.append((i, i + 1, numeric[0], word, False))
+            i += 1
+    return found
+
+
+def requests(product: Product, words: Sequence[str], quantity: int | None = None,
+             base: dict[str, str] | None = None) -> list[Request]:
+    """What ``words`` ask for of ``product``: one request, or one per repeated option value."""
+    found = hits(product, words)
+    base = dict(base or {})
+    if not found:
+        return [Request(product, base, {}, quantity)] if base else []
+    per_option: dict[str, list[tuple[int, int, str, bool]]] = {}
+    for start, end, option, value, known in found:
+        per_option.setdefault(option, []).append((start, end, value, known))
+    count = max(len(v) for v in per_option.values())
+    value_token = [False] * len(words)
+    for start, end, *_ in found:
+        for k in range(start, end):
+            value_token[k] = True
+    counts = [q for q in parse_quantities(list(words), value_token) if not value_token[q.start]]
+    another = set(cues().get("another", ()))
+    items: list[Request] = []
+    previous_end = 0
+    for n in range(count):
+        request = Request(product, dict(base), {}, None)
+        own: list[tuple[int, int]] = []
+        for option, values in per_option.items():
+            start, end, value, known = values[min(n, len(values) - 1)]
+            if known:
+                request.options[option] = value
+                request.unknown.pop(option, None)
+            else:
+                request.unknown[option] = value
+                request.options.pop(option, None)
+            if len(values) == count:
+                own.append((start, end))
+        first = min(s for s, _e in own)
+        said = [(q.start, q.value) for q in counts if previous_end <= q.start < first]
+        said += [(k, 1) for k in range(previous_end, first) if words[k] in another]
+        if said:
+            request.quantity = max(said)[1]  # the count nearest the item's values
+        previous_end = max(e for _s, e in own)
+        items.append(request)
+    if count == 1:
+        said = [q.value for q in counts]
+        items[0].quantity = said[0] if said else quantity
+    elif count > 1 and all(r.quantity is None for r in items) and quantity and quantity % count == 0:
+        for r in items:
+            r.quantity = quantity // count
+    return items
+
+
+# -- the catalog side ------------------------------------------------------------------------------
+def matching(product: Product, options: dict[str, str]) -> list[Variant]:
+    return [v for v in product.variants if v.active and all(v.options.get(o) == val for o, val in options.items())]
+
+
+def in_stock(variants: Sequence[Variant]) -> list[Variant]:
+    return [v for v in variants if v.stock > 0]
+
+
+def values_of(product: Product, option: str, variants: Sequence[Variant]) -> list[str]:
+    """The values of ``option`` among ``variants``: sizes in numeric order, others in the catalog's order."""
+    values = list(dict.fromkeys(v.options[option] for v in variants if option in v.options))
+    if values and all(_NUMBER.match(v) for v in values):
+        values.sort(key=lambda v: float(v.replace(",", ".")))
+    return values
+
+
+def missing_options(product: Product, variants: Sequence[Variant]) -> list[str]:
+    """Options still open: those with more than one value among ``variants``."""
+    return [o for o in product.variant_options if len(values_of(product, o, variants)) > 1]
+
+
+def options_text(product: Product, variants: Sequence[Variant]) -> str:
+    """ "talla 37, 39 y 40; color negro y blanco": the open options of ``variants``, with their values."""
+    parts = [f"{o} {join_es(values_of(product, o, variants))}" for o in missing_options(product, variants)]
+    return "; ".join(parts)
+
+
+def sellable_name(product: Product, variant: Variant) -> str:
+    return f"{product.name} ({variant.label})"
+
+
+@dataclass
+class Outcome:
+    """What one request comes to: the variant to add, or a reply already made (a question, sold out)."""
+
+    sku: str | None = None
+    quantity: int = 1
+
+
+def _closest_in_stock(product: Product, request: Request) -> tuple[str, list[str]]:
+    """For a request that has no variant in stock: the option to change and its values in stock with
+    the other options kept (else every in-stock value of it)."""
+    named = [*request.unknown, *request.options]
+    for option in reversed(named):
+        kept = {o: v for o, v in request.options.items() if o != option}
+        values = values_of(product, option, in_stock(matching(product, kept)))
+        if values:
+            return option, values
+    option = named[-1] if named else (product.variant_options[0] if product.variant_options else "")
+    return option, values_of(product, option, in_stock(matching(product, {})))
+
+
+def resolve(engine: Engine, turn: Turn, request: Request, *, adding: bool) -> Outcome:
+    """Pick the variant of a request, or say why not (sold out, not made, an option still open: asked,
+    with the values in stock as choices, and remembered for the short answer)."""
+    product = request.product
+    quantity = request.quantity or 1
+    options = matching(product, request.options) if not request.unknown else []
+    available = in_stock(options)
+    if len(options) == 1 and available:
+        return Outcome(available[0].sku, quantity)
+    if not available:
+        option, values = _closest_in_stock(product, request)
+        asked = request.label() or product.name
+        if values:
+            turn.reply("variante_agotada", product=product.name, asked=asked, option=option, values=join_es(values))
+            kept = {o: v for o, v in request.options.items() if o != option}
+            _ask(turn, product, kept, request.quantity, option, values)
+        else:
+            turn.reply("agotado", product=product.name)
+        return Outcome()
+    open_options = missing_options(product, available)
+    if not open_options:  # every in-stock variant alike (one left)
+        return Outcome(available[0].sku, quantity)
+    option = open_options[0]
+    values = values_of(product, option, available)
+    key = "variante_elegir" if adding else "variante_hay"
+    price = engine_price_text(turn, available)
+    turn.reply(key, product=product.name, asked=request.label(), option=option, values=join_es(values),
+               options=options_text(product, available), price=price)
+    _ask(turn, product, request.options, request.quantity, option, values)
+    return Outcome()
+
+
+def engine_price_text(turn: Turn, variants: Sequence[Variant]) -> str:
+    prices = sorted({turn.tenant.sellable(v.sku).price for v in variants})  # type: ignore[union-attr]
+    if not prices:
+        return ""
+    low = turn.money(prices[0])
+    return low if len(prices) == 1 else turn.say.say("desde_precio", price=low) or low
+
+
+def _ask(turn: Turn, product: Product, options: dict[str, str], quantity: int | None, option: str,
+         values: list[str]) -> None:
+    questions.ask(turn.memory, "variant", product=product.sku, options=dict(options), quantity=quantity,
+                  option=option)
+    turn.memory["focus_sku"] = product.sku
+    choice = offers.values(turn.say.say, [Choice(f"option:{v}", v) for v in values])
+    turn.offer(choice)
+
+
+# -- reading the turn ------------------------------------------------------------------------------
+def _tokens(turn: Turn) -> tuple[list[str], list[tuple[int, int]]]:
+    matches = list(_TOKEN.finditer(turn.analysis.normalized))
+    return [fold(m.group()) or m.group() for m in matches], [(m.start(), m.end()) for m in matches]
+
+
+def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> list[Request]:
+    """The requests of one product mention: the option values from the mention to the next one (for
+    the first mention, also the words before it)."""
+    words, spans = _tokens(turn)
+    mentions = sorted(turn.entities.products, key=lambda m: m.start)
+    position = next((k for k, m in enumerate(mentions) if m.start == mention.start), 0)
+    start = 0 if position == 0 else next((k for k, s in enumerate(spans) if s[0] >= mention.start), 0)
+    after = mentions[position + 1].start if position + 1 < len(mentions) else None
+    end = next((k for k, s in enumerate(spans) if after is not None and s[0] >= after), len(words))
+    segment = words[start:end]
+    quantity = mention.quantity
+    if quantity is not None and any(h[3] == str(quantity) for h in hits(product, segment)):
+        quantity = None  # "zapatilla 38": the size, not 38 pairs
+    return requests(product, segment, quantity)
+
+
+def focus_product(engine: Engine, turn: Turn) -> Product | None:
+    """The product with variants talked about: the bot's open question's, the focus, the last cart line's."""
+    memory = turn.memory
+    asked = questions.pending(memory, "variant")
+    for sku in (asked or {}).get("product"), memory.get("focus_sku"), memory.get("last_cart_sku"):
+        product = turn.tenant.product_of(sku) if sku else None
+        if product is not None and product.variants:
+            return product
+    return None
+
+
+def words_of(turn: Turn) -> list[str]:
+    return _tokens(turn)[0]
+
+
+def is_question(turn: Turn) -> bool:
+    return "?" in turn.analysis.text or "¿" in turn.analysis.text or has_cue(turn.folded, "question")
+
+
+def followup_intent(engine: Engine, turn: Turn) -> str | None:
+    """The intent of a message that only names option values of the product in focus ("y en negro?",
+    "la L", "en 40", "mejor XL", "otro igual pero en azul"), or that names a product with variants to
+    change a cart line ("mejor que la casaca sea XL")."""
+    e = turn.entities
+    if e.payment_methods or e.zones:
+        return None
+    if e.products:
+        if not _change_cue(turn):
+            return None
+        for mention in e.products:
+            product = turn.tenant.product(mention.sku)
+            if product and product.variants and _cart_line_of(turn, product) and hits(product, words_of(turn)):
+                return "modificar_cantidad"
+        return None
+    product = focus_product(engine, turn)
+    if product is None or not hits(product, words_of(turn)) or has_stem(turn.folded, "remove_stems"):
+        return None
+    if is_question(turn):
+        return "consultar_precio" if has_cue(turn.folded, "price_question") else "consultar_disponibilidad"
+    in_cart = _cart_line_of(turn, product)
+    if in_cart and has_cue(turn.folded, "another"):
+        return "agregar_producto"
+    if in_cart and _change_cue(turn) and not questions.pending(turn.memory, "variant"):
+        return "modificar_cantidad"
+    return "agregar_producto"
+
+
+def _change_cue(turn: Turn) -> bool:
+    return has_cue(turn.folded, "variant_change") or bool(re.search(r"\bcambi\w*", turn.folded))
+
+
+def _cart_line_of(turn: Turn, product: Product) -> str | None:
+    """The cart's variant line of ``product`` (the last one touched first)."""
+    lines = [s for s in turn.cart if s != product.sku and turn.tenant.product_of(s) == product]
+    last = turn.memory.get("last_cart_sku")
+    return last if last in lines else (lines[-1] if lines else None)
+
+
+# -- actions -------------------------------------------------------------------------------------
+def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Product) -> list[tuple[str, int]]:
+    """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot)."""
+    found = mention_requests(turn, mention, product) or [Request(product, {}, {}, mention.quantity)]
+    return _resolve_all(engine, turn, found)
+
+
+def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple[str, int]]:
+    items: list[tuple[str, int]] = []
+    for request in found:
+        outcome = resolve(engine, turn, request, adding=True)
+        if outcome.sku:
+            items.append((outcome.sku, outcome.quantity))
+        else:
+            break  # one question at a time
+    if items and not questions.pending(turn.memory, "variant") and turn.memory.get("asked", {}).get(
+            "turn") != turn.memory.get("turn"):
+        questions.forget(turn.memory)
+    return items
+
+
+def fill_pending(engine: Engine, turn: Turn) -> bool:
+    """A short answer to the bot's question ("en 40", "la negra", "M", "ya la L"), or option values of
+    the product in focus: the variants it completes are added (with the count said before)."""
+    if turn.entities.products:
+        return False
+    product = focus_product(engine, turn)
+    if product is None:
+        return False
+    asked = questions.pending(turn.memory, "variant")
+    base: dict[str, str] = {}
+    quantity = None
+    if asked and asked.get("product") == product.sku:
+        base, quantity = dict(asked.get("options") or {}), asked.get("quantity")
+    elif has_cue(turn.folded, "another") and (line := _cart_line_of(turn, product)):
+        variant = product.variant(line)
+        base = dict(variant.options) if variant else {}
+    found = requests(product, words_of(turn), None, base)
+    if not found or not hits(product, words_of(turn)):
+        return False
+    for request in found:
+        if request.quantity is None:
+            request.quantity = quantity
+    if asked:
+        questions.forget(turn.memory)
+    items = _resolve_all(engine, turn, found)
+    if items:
+        engine._add_items(turn, items)
+    return True
+
+
+def narrow_lines(turn: Turn, lines: list[str]) -> list[str]:
+    """Of the cart lines a message names, the variants whose values it says ("quita el polo blanco")."""
+    words = words_of(turn)
+    kept = []
+    for sku in lines:
+        sellable = turn.tenant.sellable(sku)
+        if sellable is None or sellable.variant is None:
+            kept.append(sku)
+            continue
+        said = [(h[2], h[3]) for h in hits(sellable.product, words) if h[4]]
+        if all(sellable.variant.options.get(o) == v for o, v in said) or not said:
+            kept.append(sku)
+    return kept or lines
+
+
+def change_line(engine: Engine, turn: Turn) -> bool:
+    """ "mejor que la casaca sea XL", "cámbiala a negro": the cart line's variant changes (same count)."""
+    if has_stem(turn.folded, "remove_stems"):
+        return False
+    products = [turn.tenant.product(m.sku) for m in turn.entities.products]
+    products = [p for p in products if p and p.variants] or [p for p in [focus_product(engine, turn)] if p]
+    for product in products:
+        line = _cart_line_of(turn, product)
+        found = hits(product, words_of(turn))
+        if not line or not found or has_cue(turn.folded, "another"):
+            continue
+        old = product.variant(line)
+        if old is None:
+            continue
+        quantity = turn.cart[line]
+        request = Request(product, dict(old.options), {}, quantity)
+        for _s, _e, option, value, known in found:
+            (request.options if known else request.unknown)[option] = value
+            if not known:
+                request.options.pop(option, None)
+        outcome = resolve(engine, turn, request, adding=True)
+        if outcome.sku is None or outcome.sku == line:
+            return True
+        new = product.variant(outcome.sku)
+        if new is None:
+            return True
+        turn.cart.pop(line)
+        have = turn.cart.get(new.sku, 0)
+        turn.cart[new.sku] = have + min(quantity, max(new.stock - have, 0)) or have
+        if not turn.cart[new.sku]:
+            turn.cart.pop(new.sku)
+        turn.reply("variante_cambiada", old=sellable_name(product, old), new=sellable_name(product, new))
+        turn.memory["last_cart_sku"] = new.sku
+        engine._append_total(turn)
+        return True
+    return False
+
+
+def answer_stock(engine: Engine, turn: Turn) -> bool:
+    """ "¿tienen la zapatilla en 36?", "y en negro?", "tienes surtido grande?": per variant."""
+    found = _asked(engine, turn)
+    if not found:
+        return False
+    for request in found:
+        product = request.product
+        options = matching(product, request.options) if not request.unknown else []
+        available = in_stock(options)
+        if len(available) == 1:
+            variant = available[0]
+            turn.reply("disponible", product=sellable_name(product, variant),
+                       price=turn.money(turn.tenant.sellable(variant.sku).price),  # type: ignore[union-attr]
+                       stock=variant.stock)
+            questions.ask(turn.memory, "offer", sku=variant.sku)
+            turn.memory["focus_sku"] = product.sku
+        else:
+            resolve(engine, turn, request, adding=False)
+    return True
+
+
+def answer_price(engine: Engine, turn: Turn) -> bool:
+    """ "¿cuánto el grande?", "¿cuánto el botín talla 42?": the variant's price; a product whose
+    variants' prices differ, each price with its values."""
+    found = _asked(engine, turn, bare=True)
+    if not found:
+        return False
+    for request in found:
+        product = request.product
+        chosen = in_stock(matching(product, request.options)) or matching(product, request.options)
+        prices: dict = {}
+        for variant in chosen:
+            prices.setdefault(turn.tenant.sellable(variant.sku).price, []).append(variant)  # type: ignore[union-attr]
+        if len(prices) == 1:
+            price, variants = next(iter(prices.items()))
+            if len(variants) == 1:  # "ya, sepáramelo" takes it
+                questions.ask(turn.memory, "offer", sku=variants[0].sku)
+            name = sellable_name(product, variants[0]) if len(variants) == 1 else product.name
+            if request.options and len(variants) > 1:
+                name = f"{product.name} ({request.label()})"
+            turn.reply("precio", product=name, price=turn.money(price), unit=product.unit or "unidad")
+        elif prices:
+            parts = []
+            for price, variants in sorted(prices.items()):
+                open_options = missing_options(product, variants) or list(product.variant_options[:1])
+                labels = join_es(values_of(product, open_options[0], variants))
+                parts.append(f"{labels}: {turn.money(price)}")
+            turn.reply("precio_variantes", product=product.name, list="; ".join(parts))
+        else:
+            resolve(engine, turn, request, adding=False)
+        turn.memory["focus_sku"] = product.sku
+    return True
+
+
+def _asked(engine: Engine, turn: Turn, bare: bool = False) -> list[Request]:
+    """The variant requests of a question: products with variants named with option values, or option
+    values of the product in focus. ``bare``: a named product with variants counts without values."""
+    found: list[Request] = []
+    for mention in turn.entities.products:
+        product = turn.tenant.product(mention.sku)
+        if product is None or not product.variants:
+            continue
+        asked = mention_requests(turn, mention, product)
+        if asked:
+            found += asked
+        elif bare:
+            found.append(Request(product))
+    if found or turn.entities.products:
+        return found
+    product = focus_product(engine, turn)
+    if product is not None and hits(product, words_of(turn)):
+        return requests(product, words_of(turn))
+    return []
