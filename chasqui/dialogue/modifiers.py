@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from chasqui.dialogue.cues import cues, fold
 from chasqui.dialogue.pricing import cart_totals, merge_lines
-from chasqui.domain import CartLine, Product, Quantity
+from chasqui.domain import CartLine, Modifier, Product, Quantity
 from chasqui.nlu.entities import ProductMention
 from chasqui.nlu.normalize import fold_enye, normalize
 
@@ -47,8 +48,21 @@ class Notes:
     inside: frozenset[int] = frozenset()
 
 
+@lru_cache(maxsize=16)
 def _phrases(name: str) -> list[tuple[str, ...]]:
     return sorted((tuple(fold_enye(p).split()) for p in cues().get(name, ())), key=len, reverse=True)
+
+
+@lru_cache(maxsize=1024)
+def _modifier_keys(modifiers: tuple[Modifier, ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """A product's modifiers as normalized words, longest first."""
+    keys = [(tuple(fold_enye(normalize(m.name)).split()), m.name) for m in modifiers]
+    return tuple(sorted(keys, key=lambda pair: -len(pair[0])))
+
+
+@lru_cache(maxsize=1)
+def _cuts() -> frozenset[str]:
+    return frozenset(cues().get("line_note_cuts", ()))
 
 
 def _at(tokens: Sequence[str], k: int, phrases: list[tuple[str, ...]]) -> tuple[str, ...] | None:
@@ -67,16 +81,14 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
     spans = [(starts.get(m.start), ends.get(m.end)) for m in mentions]
     begins = {a: idx for idx, (a, _b) in enumerate(spans) if a is not None}
     leads, stops = _phrases("line_note_leads"), _phrases("line_note_stops")
-    cuts, words = set(cues().get("line_note_cuts", ())), _phrases("line_note_words")
+    cuts, words = _cuts(), _phrases("line_note_words")
     inside: set[int] = set()
     lines: dict[int, tuple[LineNote, ...]] = {}
     for idx, (a, b) in enumerate(spans):
         if a is None or b is None or idx in inside:
             continue
         product = product_of(mentions[idx].sku)
-        modifiers = [(tuple(fold_enye(normalize(m.name)).split()), m.name)
-                     for m in (product.modifiers if product else ())]
-        modifiers.sort(key=lambda pair: -len(pair[0]))
+        modifiers = _modifier_keys(product.modifiers) if product else ()
         segments: list[list] = [[None, [], []]]  # [count, modifiers, notes]
         k, filler = b, 0
         while k < len(tokens) and filler <= _MAX_FILLER:
