@@ -8,7 +8,7 @@ notes; zones have aliases; business settings hold the minimum order, policies, h
 FAQ and documents.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-07 18:40:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | None = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
