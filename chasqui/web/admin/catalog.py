@@ -102,6 +102,7 @@ def catalog_list(request: Request, q: str = "", categoria: str = "") -> Response
         context = {
             "products": products, "q": q, "categoria": categoria, "categories": categories, "tab": "products",
             "qty": quantity_text,
+            "report": _last_import_report(request, session, access),
         }
         return page(request, "admin/catalog_list.html", access, "catalog", context)
 
@@ -354,10 +355,8 @@ def _import_page(
     problems: list[str] | None = None,
     error: str | None = None,
     status: int = 200,
-    report: list[Any] | None = None,
 ) -> Response:
     context = {
-        "report": report or [],
         "problems": problems or [],
         "import_error": error,
         "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -367,15 +366,21 @@ def _import_page(
 
 
 @router.get("/import")
-def catalog_import_form(request: Request, informe: int = 0) -> Response:
+def catalog_import_form(request: Request) -> Response:
     with _session(request) as session:
         access = admin_access(request, session, "catalog")
-        report: list[Any] = []
-        if 0 < informe < 2**31:
-            entry = session.get(AuditLog, informe)
-            if entry is not None and entry.tenant_id == access.tenant_id and entry.action == "catalog.import":
-                report = list((entry.detail or {}).get("report") or [])
-    return _import_page(request, access, report=report)
+    return _import_page(request, access)
+
+
+def _last_import_report(request: Request, session: Session, access: Access) -> list[Any]:
+    """The row-by-row report of the import just made (shown once, after its redirect)."""
+    report_id = request.session.pop("import_report", None)
+    if not isinstance(report_id, int) or not 0 < report_id < 2**31:
+        return []
+    entry = session.get(AuditLog, report_id)
+    if entry is None or entry.tenant_id != access.tenant_id or entry.action != "catalog.import":
+        return []
+    return list((entry.detail or {}).get("report") or [])
 
 
 Upload = tuple[bytes | None, str, bool, str | None]
@@ -457,7 +462,8 @@ def catalog_import(request: Request, upload: Annotated[Upload, Depends(_read_upl
         summary += f", {len(result.deactivated)} desactivado(s)"
     if parsed.ignored_columns:
         summary += f". Columnas ignoradas: {', '.join(parsed.ignored_columns)}"
-    return redirect(request, f"/admin/catalog/import?informe={report_id}", summary + ".")
+    request.session["import_report"] = report_id  # the list shows the row-by-row report once
+    return redirect(request, "/admin/catalog", summary + ".")
 
 
 def _import_problems(session: Session, tenant_id: int, parsed: ParsedCatalog) -> list[str]:
