@@ -773,7 +773,8 @@ class Engine:
         if len(available) == 1:
             p = available[0]
             turn.reply("disponible", product=p.name, price=turn.money(p.price), stock=p.stock)
-            questions.ask(turn.memory, "offer", sku=p.sku)  # "¿te separo?" / "¿cuántos quieres?"
+            if not p.variants:  # "¿te separo?" / "¿cuántos quieres?" (a variant is asked for instead)
+                questions.ask(turn.memory, "offer", sku=p.sku)
             turn.show_photos(available)
         elif available:
             turn.reply("disponible_varios", list=self.describe(turn, available))

@@ -95,6 +95,7 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
     longest = max((len(k) for k in index), default=1)
     numeric = _numeric_options(product)
     size_leads = set(cues().get("size_leads", ()))
+    families = _families(product)
     found: list[tuple[int, int, str, str, bool]] = []
     i = 0
     while i < len(words):
@@ -109,8 +110,29 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
             word = words[i]
             if numeric and _NUMBER.match(word) and i > 0 and words[i - 1] in size_leads:
                 found.append((i, i + 1, numeric[0], word, False))
+            elif word in families:
+                found.append((i, i + 1, families[word], word, False))
             i += 1
     return found
+
+
+def _families(product: Product) -> dict[str, str]:
+    """Words of a value family (colours, letter sizes) the product's option uses but no variant has."""
+    out: dict[str, str] = {}
+    for family in ("colors", "letter_sizes"):
+        words = set(cues().get(family, ()))
+        for option in product.variant_options:
+            values = {f for v in product.variants for f in _forms(v.options.get(option, ""))}
+            if values & words:
+                out.update({w: option for w in words - values if not (family == "letter_sizes" and len(w) == 1
+                                                                          and w not in values and len(values) < 2)})
+    return out
+
+
+def named_options(product: Product, words: Sequence[str]) -> list[str]:
+    """Options the words name ("¿qué colores tienen?", "y tallas?")."""
+    said = set(words)
+    return [o for o in product.variant_options if _forms(o) & said or fold(o) + "s" in said]
 
 
 def requests(product: Product, words: Sequence[str], quantity: int | None = None,
@@ -312,6 +334,11 @@ def followup_intent(engine: Engine, turn: Turn) -> str | None:
     if e.payment_methods or e.zones:
         return None
     if e.products:
+        for mention in e.products:
+            product = turn.tenant.product(mention.sku)
+            if product and product.variants and named_options(product, words_of(turn)) and not hits(
+                    product, words_of(turn)) and is_question(turn):
+                return "consultar_disponibilidad"  # "¿qué colores tienen de polo?"
         if not _change_cue(turn):
             return None
         for mention in e.products:
@@ -320,6 +347,8 @@ def followup_intent(engine: Engine, turn: Turn) -> str | None:
                 return "modificar_cantidad"
         return None
     product = focus_product(engine, turn)
+    if product is not None and named_options(product, words_of(turn)) and not hits(product, words_of(turn)):
+        return "consultar_disponibilidad"  # "y tallas?", "¿qué colores hay?"
     if product is None or not hits(product, words_of(turn)) or has_stem(turn.folded, "remove_stems"):
         return None
     if is_question(turn):
@@ -448,10 +477,23 @@ def change_line(engine: Engine, turn: Turn) -> bool:
 
 
 def answer_stock(engine: Engine, turn: Turn) -> bool:
-    """ "¿tienen la zapatilla en 36?", "y en negro?", "tienes surtido grande?": per variant."""
-    found = _asked(engine, turn)
+    """ "¿tienen la zapatilla en 36?", "y en negro?", "tienes surtido grande?": per variant; "¿qué
+    colores tienen?": the values in stock of that option."""
+    found = _asked(engine, turn, bare=True)
     if not found:
-        return False
+        product = focus_product(engine, turn)
+        if product is None or turn.entities.products or not named_options(product, words_of(turn)):
+            return False
+        found = [Request(product)]
+    for request in found:
+        asked = named_options(request.product, words_of(turn))
+        if asked and not request.options and not request.unknown:
+            product = request.product
+            available = in_stock(matching(product, {}))
+            turn.reply("variante_valores", product=product.name, option=asked[0],
+                       values=join_es(values_of(product, asked[0], available)) or "-")
+            _ask(turn, product, {}, None, asked[0], values_of(product, asked[0], available))
+            return True
     for request in found:
         product = request.product
         options = matching(product, request.options) if not request.unknown else []
