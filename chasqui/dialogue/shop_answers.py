@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from chasqui.dialogue.cues import fold, has_cue
+from chasqui.dialogue.cues import asks_hours, fold, has_cue
 from chasqui.domain import DeliveryZone, TenantSnapshot
 from chasqui.nlu.lexicon import COMMON_WORDS
 
@@ -237,17 +237,29 @@ def haggles(folded: str) -> bool:
     return any(p.search(folded) for p in _haggling_patterns())
 
 
-def not_sold_words(tenant: TenantSnapshot, folded: str) -> list[str]:
+_CLAUSE_END = re.compile(r"[?¿!.,;:\n]+")
+
+
+def not_sold_words(tenant: TenantSnapshot, text: str) -> list[str]:
     """The things a "¿venden X?" / "¿tienen X o Y?" question asks for when none names the catalog."""
+    for clause in _CLAUSE_END.split(text):
+        found = _not_sold_in(tenant, fold(clause))
+        if found:
+            return found
+    return []
+
+
+def _not_sold_in(tenant: TenantSnapshot, folded: str) -> list[str]:
     data = words()
+    asking = {fold(str(w)) for w in data.get("sells_asking", ())}
     verbs = {fold(str(w)) for w in data.get("sells_verbs", ())}
     skip = {fold(str(w)) for w in data.get("sells_skip", ())}
     join = {fold(str(w)) for w in data.get("sells_join", ())}
     services = {fold(str(w)) for w in data.get("not_products", ())}
     tokens = folded.split()
     start = next((i for i, w in enumerate(tokens) if w in verbs), None)
-    if start is None:
-        return []
+    if start is None or (start > 0 and tokens[start - 1] in asking):
+        return []  # "¿qué tienen?": the catalog
     rest = tokens[start + 1:]
     while rest and rest[0] in skip:
         rest.pop(0)
@@ -306,7 +318,8 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
     # "¿cuánto sería con delivery a Surquillo?" with a cart: its total with that zone's fee
     zone = _zone_asked(tenant, zones) if business.delivery_enabled else None
     if (zone is not None and subtotal is not None and not has_products and not has_payment
-            and ("cuanto" in folded.split() or has_cue(folded, "cart_total"))):
+            and ("cuanto" in folded.split() or has_cue(folded, "cart_total"))
+            and not has_cue(folded, "how_long") and not asks_hours(folded)):
         from chasqui.dialogue.pricing import below_min_order, delivery_fee
 
         fee = delivery_fee(tenant, zone, subtotal)
@@ -333,7 +346,7 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
             return ShopAnswer(doc.kind, ((key, {"text": doc.answer, "topic": doc.title}),), exclusive=not ordering)
     if has_products or not question:
         return None
-    missing = not_sold_words(tenant, folded)  # the words asked about are checked against the catalog
+    missing = not_sold_words(tenant, text)  # the words asked about are checked against the catalog
     if missing:
         return ShopAnswer("not_sold", (("no_vendemos", {"item": " ni ".join(missing)}),))
     if not has_categories and _asks_policy_words(tenant, text) and not has_payment and not zones:
