@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,10 @@ def test_every_own_scenario_has_its_own_customer() -> None:
 def test_scenario_expectations_follow_the_tenant_data(path: Path) -> None:
     scenario = load_scenario(path)
     tenant = _tenant(path)
-    stock = {p["sku"]: int(p["stock"]) for p in tenant["catalog"]}
+    stock: dict[str, Decimal] = {}  # a product's, or each of its variants' (catalog v2); quantities may be decimal
+    for product in tenant["catalog"]:
+        for sellable in product.get("variants") or [product]:
+            stock[sellable["sku"]] = Decimal(str(sellable.get("stock", 0)))
     staff = {str(n) for n in tenant["notifications"]["numbers"]}
     assert scenario.get("name"), "a scenario needs a name"
     assert scripted_turns(scenario), "a scenario needs turns"
@@ -82,7 +86,7 @@ def test_scenario_expectations_follow_the_tenant_data(path: Path) -> None:
         for key in ("cart", "cart_includes", "order_items"):
             for sku, qty in (expect.get(key) or {}).items():
                 assert sku in stock, f"{key}: {sku} is not in the catalog"
-                assert 0 < int(qty) <= stock[sku], f"{key}: {sku}={qty} but stock is {stock[sku]}"
+                assert 0 < Decimal(str(qty)) <= stock[sku], f"{key}: {sku}={qty} but stock is {stock[sku]}"
         assert {str(n) for n in expect.get("notified", [])} <= staff, "notified: not a staff number"
 
 
