@@ -66,9 +66,10 @@ def as_money(value: Any) -> Decimal | None:
         return None
 
 
-def as_counts(mapping: Any) -> dict[str, int]:
-    """A {sku: quantity} mapping without zero lines."""
-    return {str(sku): int(qty) for sku, qty in (mapping or {}).items() if int(qty)}
+def as_counts(mapping: Any) -> dict[str, Decimal]:
+    """A {sku: quantity} mapping without zero lines; quantities compared as numbers (2 == "2", "1.5")."""
+    counts = {str(sku): Decimal(str(qty)).normalize() for sku, qty in (mapping or {}).items()}
+    return {sku: qty for sku, qty in counts.items() if qty}
 
 
 # ---------------------------------------------------------------------------- one turn
@@ -108,7 +109,7 @@ def _check_cart(expect: dict, got: dict, bad: Callable[[str], None]) -> None:
     if "cart" in expect and cart != as_counts(expect["cart"]):
         bad(f"cart is {cart}, expected {as_counts(expect['cart'])}")
     for sku, qty in (expect.get("cart_includes") or {}).items():
-        if cart.get(str(sku)) != int(qty):
+        if cart.get(str(sku)) != Decimal(str(qty)):
             bad(f"cart {cart} should hold {sku}={qty}")
     if expect.get("cart_empty") and cart:
         bad(f"cart should be empty, it is {cart}")

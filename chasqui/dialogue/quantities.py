@@ -57,9 +57,12 @@ def asked(product: Product, normalized: str, span: tuple[int, int] | None, price
         problem = "nothing" if quantity <= 0 else (quantity_problem(product, quantity) if product.measured else None)
         return Asked(quantity, problem if problem != "step" else None, measure.value)
     if not product.measured:
-        if measure.unit is not None:  # "100 gramos" of something sold by the unit: never 100 units
-            return Asked(0, "by_unit")
-        return None
+        if measure.unit is None:
+            return None
+        units = in_unit(measure, unit_of(product.unit))  # "2 kilos de clavos" sold by the kilo bag: 2
+        if units is not None and unit_of(product.unit) is not None:
+            return Asked(int(units)) if units == units.to_integral_value() and units > 0 else Asked(0, "whole")
+        return Asked(0, "by_unit")  # "100 gramos" of something sold by the unit: never 100 units
     value = in_unit(measure, product_unit(product))
     if value is None:
         return Asked(0, "by_unit")
