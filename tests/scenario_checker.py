@@ -235,7 +235,7 @@ def contract_problems(line: Any, number: int) -> list[str]:
         bad(f"cart_total must be a decimal string: {line.get('cart_total')!r}")
     order = line.get("order")
     if order is not None and (
-        not isinstance(order, dict) or set(order) != ORDER_KEYS
+        not isinstance(order, dict) or set(order) != ORDER_OBJECT_KEYS
         or not isinstance(order["id"], str) or order["status"] not in ORDER_STATUSES
         or not isinstance(order["items"], dict) or not _is_amount(order["total"])
         or not all(_is_quantity(q) for q in order["items"].values())
@@ -243,7 +243,7 @@ def contract_problems(line: Any, number: int) -> list[str]:
         or not all(order[k] is None or isinstance(order[k], str) for k in ("delivery", "address", "payment_method",
                                                                              "notes"))
     ):
-        bad(f"order must be null or {{{', '.join(sorted(ORDER_KEYS))}}} with string id and amounts: {order!r}")
+        bad(f"order must be null or {{{', '.join(sorted(ORDER_OBJECT_KEYS))}}} with string id and amounts: {order!r}")
     notes = line.get("notifications")
     if not isinstance(notes, list) or not all(_is_notification(n) for n in notes):
         bad(f"notifications must be a list of {{to, text}}: {notes!r}")
@@ -251,7 +251,7 @@ def contract_problems(line: Any, number: int) -> list[str]:
 
 
 # CONTRACT §4: the order object, and quantities (ints, or decimal strings for products sold by weight)
-ORDER_KEYS = {"id", "status", "items", "total", "delivery", "address", "payment_method", "notes", "change_for"}
+ORDER_OBJECT_KEYS = {"id", "status", "items", "total", "delivery", "address", "payment_method", "notes", "change_for"}
 
 
 def _is_quantity(value: object) -> bool:

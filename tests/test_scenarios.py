@@ -95,7 +95,8 @@ GOOD_TURN = {
     "replies": ["¡Listo! Agregué 2 Torta de chocolate. Total: S/ 130.00."],
     "intent": "agregar_producto", "source": "ml", "state": "bot",
     "cart": {"TOR-CHOC": 2}, "cart_total": "130.00",
-    "order": {"id": "1", "status": "pending_payment", "items": {"TOR-CHOC": 2}, "total": "130.00"},
+    "order": {"id": "1", "status": "pending_payment", "items": {"TOR-CHOC": 2}, "total": "130.00",
+              "delivery": "pickup", "address": None, "payment_method": "yape", "notes": None, "change_for": None},
     "notifications": [{"to": "51911222333", "text": "nueva venta"}],
 }
 GOOD_LINE = {"turn": 1, "kind": "user", "text": "quiero 2 tortas", "confidence": 0.93, **GOOD_TURN}
@@ -154,7 +155,7 @@ def test_contract_accepts_a_line_shaped_like_the_contract() -> None:
         {"replies": "hola"},
         {"source": "regex"},
         {"state": "open"},
-        {"cart": {"TOR-CHOC": "2"}},
+        {"cart": {"TOR-CHOC": 2.5}},  # a float: quantities are ints or decimal strings
         {"cart_total": 130},
         {"cart_total": "130"},
         {"order": {"id": 1, "status": "paid", "items": {}, "total": "130.00"}},
