@@ -133,6 +133,7 @@ class _Doc:
     answer: str
     title: str
     weights: dict[str, float]
+    topic: frozenset[str] = frozenset()  # the terms of its topic / question
 
 
 @dataclass(frozen=True)
@@ -186,24 +187,43 @@ def _doc(kind: str, answer: str, title: str, body: str) -> _Doc:
     weights: dict[str, float] = {}
     for term in terms(body):
         weights[term] = max(weights.get(term, 0.0), 1.0)
-    for term in terms(title):
+    topic = terms(title)
+    for term in topic:
         weights[term] = _TOPIC_WEIGHT
-    return _Doc(kind, answer, title, weights)
+    return _Doc(kind, answer, title, weights, frozenset(topic))
 
 
 def _in_catalog(term: str, index: _Index) -> bool:
     return term in index.catalog or any(_same(term, c) for c in index.catalog)
 
 
+@lru_cache(maxsize=1)
+def _elsewhere() -> frozenset[str]:
+    """Words (and their roots) of questions answered from structured data: hours, address, zones,
+    totals, prices, payment. They never pick a policy or FAQ entry."""
+    folded = {fold(str(w)) for w in words().get("answered_elsewhere", ())}
+    return frozenset(folded | {root(w) for w in folded})
+
+
+def query_terms(text: str) -> list[str]:
+    """The terms of a customer's message that may pick a policy or FAQ entry."""
+    elsewhere = _elsewhere()
+    return [t for t in dict.fromkeys(terms(text)) if t not in elsewhere]
+
+
 def best_document(tenant: TenantSnapshot, text: str) -> tuple[_Doc, float] | None:
-    """The policy or FAQ entry that best answers ``text`` (None: none shares an anchor word with it)."""
+    """The policy or FAQ entry that best answers ``text`` (None: none is about what it asks).
+
+    A match needs an *anchor*: a word of the message, not naming the catalog, that is the entry's topic
+    (or question) word, a word of a synonym group (a topic of shops) in its text, or two words of its text. Words of questions the
+    shop's data answers (hours, address, delivery zones, totals, prices, payment) never count."""
     index = _index(tenant)
     if not index.docs:
         return None
-    query = list(dict.fromkeys(terms(text)))
+    query = query_terms(text)
     best: tuple[_Doc, float] | None = None
     for doc in index.docs:
-        score, anchored = 0.0, False
+        score, anchored, body = 0.0, False, 0
         for q in query:
             matched = [t for t in doc.weights if _same(q, t)]
             if not matched:
@@ -211,10 +231,13 @@ def best_document(tenant: TenantSnapshot, text: str) -> tuple[_Doc, float] | Non
             weight = max(doc.weights[t] * index.idf.get(t, 1.0) for t in matched)
             if _in_catalog(q, index):
                 score += 0.5 * weight
+                continue
+            score += weight
+            if q.startswith("#") or any(t in doc.topic for t in matched):
+                anchored = True  # the topic's word, or a word of a topic's synonym group
             else:
-                score += weight
-                anchored = True
-        if anchored and score >= _MIN_SCORE and (best is None or score > best[1]):
+                body += 1
+        if (anchored or body >= 2) and score >= _MIN_SCORE and (best is None or score > best[1]):
             best = (doc, score)
     return best
 
@@ -300,11 +323,13 @@ def _zone_asked(tenant: TenantSnapshot, zones: tuple[str, ...]) -> DeliveryZone 
 def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ...] = (),
          has_products: bool = False, has_categories: bool = False, ordering: bool = False,
          has_payment: bool = False, confident: bool = True, subtotal: Decimal | None = None,
-         money=str) -> ShopAnswer | None:
+         money=str, asks_product: bool = False) -> ShopAnswer | None:
     """The answer from the shop's data to one message, or None when it asks none of these things.
 
     ``ordering``: the message also adds or changes items (the answer then follows the cart's reply);
-    ``subtotal``: the cart's total before delivery (None: empty cart); ``money``: formats an amount.
+    ``subtotal``: the cart's total before delivery (None: empty cart); ``money``: formats an amount;
+    ``asks_product``: the message also asks about a product ("¿cuánto cuesta y tiene garantía?": both
+    answered, the product's first).
     """
     business = tenant.business
     question = is_question(text, folded)
@@ -318,7 +343,7 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
     # "¿cuánto sería con delivery a Surquillo?" with a cart: its total with that zone's fee
     zone = _zone_asked(tenant, zones) if business.delivery_enabled else None
     if (zone is not None and subtotal is not None and not has_products and not has_payment
-            and ("cuanto" in folded.split() or has_cue(folded, "cart_total"))
+            and ("cuanto" in folded.split() or (question and has_cue(folded, "cart_total")))
             and not has_cue(folded, "how_long") and not asks_hours(folded)):
         from chasqui.dialogue.pricing import below_min_order, delivery_fee
 
@@ -343,7 +368,8 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
         if found is not None:
             doc = found[0]
             key = "politica" if doc.kind == "policy" else "faq_respuesta"
-            return ShopAnswer(doc.kind, ((key, {"text": doc.answer, "topic": doc.title}),), exclusive=not ordering)
+            return ShopAnswer(doc.kind, ((key, {"text": doc.answer, "topic": doc.title}),),
+                              exclusive=not (ordering or asks_product))
     if has_products or not question:
         return None
     missing = not_sold_words(tenant, text)  # the words asked about are checked against the catalog
@@ -368,7 +394,8 @@ def answer_turn(engine, turn, intent: str, confident: bool) -> ShopAnswer | None
         engine.tenant, turn.analysis.text, turn.folded, zones=tuple(e.zones), has_products=bool(e.products),
         has_categories=bool(e.categories), ordering=bool(e.products) and intent in ("agregar_producto",
                                                                                      "modificar_cantidad"),
-        has_payment=bool(e.payment_methods), confident=confident, subtotal=subtotal, money=turn.money)
+        has_payment=bool(e.payment_methods), confident=confident, subtotal=subtotal, money=turn.money,
+        asks_product=bool(e.products) and intent in ("consultar_precio", "consultar_disponibilidad"))
 
 
 def say(engine, turn, answer: ShopAnswer) -> None:
