@@ -19,7 +19,15 @@ from chasqui.dialogue import hours, questions, shop_answers, variants
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
-from chasqui.dialogue.modifiers import LineNote, Notes, lines_of, order_note, read_notes, split_counts
+from chasqui.dialogue.modifiers import (
+    LineNote,
+    Notes,
+    annotated,
+    lines_of,
+    order_note,
+    read_notes,
+    split_counts,
+)
 from chasqui.dialogue.pricing import (
     PricedCart,
     active_promotions,
@@ -987,11 +995,12 @@ class Engine:
         )
         items: list[tuple[str, int]] = []
         self._queue_notes(turn)  # "sin ají", "sin hueso": the notes of each line to add
+        noted = self._annotate_lines(turn)  # "la bbq con extra tocino": the line in the cart
         leftover = self._count_for_focus(turn)
         if leftover is not None:  # "dame 2 y una mica": the 2 are of the product just discussed
             items.append((turn.memory["focus_sku"], leftover))
-        for mention in mentions:
-            if self.unknown_variant(turn, mention):
+        for index, mention in enumerate(mentions):
+            if index in noted or self.unknown_variant(turn, mention):
                 continue
             options = self.products_of(mention, turn)
             if len(options) > 1:
@@ -1069,21 +1078,25 @@ class Engine:
         quantity = self._measured(turn, sku, mention, count)
         return [] if quantity is None else [(sku, quantity)]
 
-    def _annotate_lines(self, turn: Turn) -> bool:
-        """Notes for products already in the cart, with no new quantity: they go on those lines."""
-        done = False
+    def _annotate_lines(self, turn: Turn) -> set[int]:
+        """Notes for products already in the cart, with no new quantity: they go on those lines (a
+        variant's line too: "la bbq con extra tocino"). The indexes of the mentions annotated."""
+        done: set[int] = set()
         for index, lines in turn.notes.lines.items():
             mention = turn.entities.products[index] if index < len(turn.entities.products) else None
-            if mention is None or mention.quantity is not None or len(lines) != 1:
+            if mention is None or mention.quantity is not None or len(lines) != 1 or lines[0].count:
                 continue
-            sku = next((s for s in (mention.sku, *mention.candidates) if s in turn.cart), None)
+            named = (mention.sku, *mention.candidates)
+            sku = next((s for s in named if s in turn.cart), None) or next(
+                (s for s in turn.cart if (p := self.tenant.product_of(s)) and p.sku in named), None)
             if sku is not None:
                 self._annotate_line(turn, sku, lines[0])
-                done = True
+                done.add(index)
         return done
 
     def _annotate_line(self, turn: Turn, sku: str, line: LineNote) -> None:
-        turn.additions.append(CartLine(sku, turn.cart[sku], line.notes, line.modifiers))
+        current = lines_of(turn.cart, turn.state.cart_lines, turn.additions)
+        turn.additions = [a for a in turn.additions if a.sku != sku] + annotated(current, sku, line)
         turn.pending_notes = [n for n in turn.pending_notes if n.sku != sku]
         turn.reply("nota_agregada", items=", ".join([*line.modifiers, *filter(None, [line.notes])]))
 
@@ -1094,8 +1107,9 @@ class Engine:
         if line is None:
             return
         turn.pending_notes.remove(line)
-        if line.notes or line.modifiers:
-            turn.additions.append(CartLine(sku, quantity, line.notes, line.modifiers))
+        if line.notes or line.modifiers:  # "2 salchis, una con extra huevo": only that one
+            some = line.quantity if 0 < line.quantity < quantity else quantity
+            turn.additions.append(CartLine(sku, some, line.notes, line.modifiers))
 
     def _take_offer(self, turn: Turn) -> bool:
         """The short answer to the bot's offer of one product or variant: that many of it (1 by default)."""

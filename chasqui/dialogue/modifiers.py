@@ -69,6 +69,38 @@ def _at(tokens: Sequence[str], k: int, phrases: list[tuple[str, ...]]) -> tuple[
     return next((p for p in phrases if tuple(tokens[k : k + len(p)]) == p), None)
 
 
+def _near(said: str, word: str) -> bool:
+    """The same word, or one typo away in a word of 4 letters or more ("estra" for "extra")."""
+    if said == word:
+        return True
+    if min(len(said), len(word)) < 4 or abs(len(said) - len(word)) > 1:
+        return False
+    if len(said) == len(word):
+        return sum(a != b for a, b in zip(said, word, strict=True)) <= 1
+    short, long_ = sorted((said, word), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _modifier_at(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[tuple[str, ...], str]]
+                 ) -> tuple[tuple[str, ...], str] | None:
+    """The product's modifier said at token ``k`` (longest first, a typo tolerated per word)."""
+    for key, name in modifiers:
+        if key and k + len(key) <= len(tokens) and all(
+                _near(tokens[k + n], w) for n, w in enumerate(key)):
+            return key, name
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _variant_words(product: Product) -> frozenset[str]:
+    """The words of the product's variant values ("doble", "personal"): part of the item, no note."""
+    words: set[str] = set()
+    for variant in product.variants:
+        for value in variant.options.values():
+            words.update(fold_enye(normalize(str(value))).split())
+    return frozenset(w for w in words if w.isalpha())
+
+
 def read_notes(normalized: str, mentions: Sequence[ProductMention],
                product_of: Callable[[str], Product | None]) -> Notes:
     """Read the notes after each product mention, up to the next item."""
@@ -80,7 +112,7 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
     ends = {m.end(): k + 1 for k, m in enumerate(matches)}
     spans = [(starts.get(m.start), ends.get(m.end)) for m in mentions]
     begins = {a: idx for idx, (a, _b) in enumerate(spans) if a is not None}
-    leads, stops = _phrases("line_note_leads"), _phrases("line_note_stops")
+    leads, stops, skips = _phrases("line_note_leads"), _phrases("line_note_stops"), _phrases("line_note_skips")
     cuts, words = _cuts(), _phrases("line_note_words")
     inside: set[int] = set()
     lines: dict[int, tuple[LineNote, ...]] = {}
@@ -89,14 +121,34 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
             continue
         product = product_of(mentions[idx].sku)
         modifiers = _modifier_keys(product.modifiers) if product else ()
+        own = _variant_words(product) if product else frozenset()
         segments: list[list] = [[None, [], []]]  # [count, modifiers, notes]
-        k, filler = b, 0
+        k, filler, loose = b, 0, b  # loose: the first word not yet part of a note
         while k < len(tokens) and filler <= _MAX_FILLER:
+            hit = _modifier_at(tokens, k, modifiers)  # the line's own modifiers first ("papas grandes")
+            if hit is not None:
+                segments[-1][1].append(hit[1])
+                inside.update(_covered(begins, spans, k, k + len(hit[0])))
+                k, filler = k + len(hit[0]), 0
+                loose = k
+                continue
             if k in begins and begins[k] != idx:
                 break
             if _at(tokens, k, stops):
                 break
             word = tokens[k]
+            skip = _at(tokens, k, skips)
+            if skip is not None or (word in own and k - b <= filler):  # "porfa", "doble" of "royal doble"
+                k += len(skip) if skip else 1
+                loose = k
+                continue
+            if word in _COUNT_WORDS and k != b and _note_follows(tokens, k + 1, modifiers, leads, words):
+                if not segments[-1][1] and not segments[-1][2] and segments[-1][0] is None:
+                    segments[-1][0] = _COUNT_WORDS[word]  # "2 salchis, una con extra huevo"
+                else:
+                    segments.append([_COUNT_WORDS[word], [], []])
+                k, filler, loose = k + 1, 0, k + 1
+                continue
             if word in ("y", "e") or (k == b and word in _COUNT_WORDS):
                 j = k + 1 if word in ("y", "e") else k
                 if j < len(tokens) and tokens[j] in _COUNT_WORDS and not (j + 1 < len(tokens) and j + 1 in begins):
@@ -107,18 +159,13 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
                         segments.append([count, [], []])
                     k, filler = j + 1, 0
                     continue
-                if word in ("y", "e") and j < len(tokens) and (_at(tokens, j, leads) or _at(tokens, j, words)):
-                    k = j  # "sin cebolla y bien cocido"
+                if word in ("y", "e") and j < len(tokens) and (
+                        _at(tokens, j, leads) or _at(tokens, j, words) or _modifier_at(tokens, j, modifiers)):
+                    k = j  # "sin cebolla y bien cocido", "con extra queso y papas grandes"
+                    loose = k
                     continue
                 break
-            hit = next(((key, name) for key, name in modifiers if key and tuple(tokens[k : k + len(key)]) == key), None)
-            if hit is not None:
-                segments[-1][1].append(hit[1])
-                inside.update(_covered(begins, spans, k, k + len(hit[0])))
-                k, filler = k + len(hit[0]), 0
-                continue
-            if word in ("con", "de", "que", "y") and any(key and tuple(tokens[k + 1 : k + 1 + len(key)]) == key
-                                                       for key, _name in modifiers):
+            if word in ("con", "de", "que", "y") and _modifier_at(tokens, k + 1, modifiers):
                 k += 1  # "con extra pescado": the modifier "extra pescado"
                 continue
             lead = _at(tokens, k, leads)
@@ -127,20 +174,21 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
                 while j < len(tokens) and tokens[j] in _ARTICLES:
                     j += 1
                 if j < len(tokens) and tokens[j].isalpha() and tokens[j] not in ("y", "e") \
-                        and not _at(tokens, j, stops):
+                        and not _at(tokens, j, stops) and not _at(tokens, j, leads):
                     segments[-1][2].append(" ".join(matches[t].group() for t in range(k, j + 1)))
                     inside.update(_covered(begins, spans, k, j + 1))
-                    k, filler = j + 1, 0
+                    k, filler, loose = j + 1, 0, j + 1
                     continue
             if word in ("en", "para") and k + 1 < len(tokens) and tokens[k + 1] in cuts:
                 segments[-1][2].append(f"{matches[k].group()} {matches[k + 1].group()}")
                 inside.update(_covered(begins, spans, k, k + 2))
-                k, filler = k + 2, 0
+                k, filler, loose = k + 2, 0, k + 2
                 continue
             single = _at(tokens, k, words)
-            if single is not None:
-                segments[-1][2].append(" ".join(matches[t].group() for t in range(k, k + len(single))))
-                k, filler = k + len(single), 0
+            if single is not None:  # "con ají aparte": the whole phrase since the last note
+                start = loose if k - loose <= _MAX_FILLER and not any(t in begins for t in range(loose, k)) else k
+                segments[-1][2].append(" ".join(matches[t].group() for t in range(start, k + len(single))))
+                k, filler, loose = k + len(single), 0, k + len(single)
                 continue
             if word.isdigit():
                 break
@@ -150,6 +198,14 @@ def read_notes(normalized: str, mentions: Sequence[ProductMention],
         if len(found) > 1 or found[0].modifiers or found[0].notes:
             lines[idx] = found
     return Notes(lines, frozenset(inside))
+
+
+def _note_follows(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[tuple[str, ...], str]],
+                  leads: list[tuple[str, ...]], words: list[tuple[str, ...]]) -> bool:
+    """A note or modifier starts at ``k`` (after "con"/"de"/"que"): "una con extra huevo", "uno sin ají"."""
+    if k < len(tokens) and tokens[k] in ("con", "de", "que"):
+        k += 1
+    return bool(_modifier_at(tokens, k, modifiers) or _at(tokens, k, leads) or _at(tokens, k, words))
 
 
 def _covered(begins: dict[int, int], spans: list[tuple[int | None, int | None]], i: int, j: int) -> set[int]:
@@ -188,6 +244,19 @@ def lines_of(cart: dict[str, Quantity], stored: Sequence[CartLine], additions: S
             out.append(CartLine(add.sku, quantity, add.notes, add.modifiers))
         else:
             out[same] = CartLine(add.sku, out[same].quantity + quantity, add.notes, add.modifiers)
+    return out
+
+
+def annotated(lines: Sequence[CartLine], sku: str, note: LineNote) -> list[CartLine]:
+    """The cart's lines of ``sku`` with a note said later added to what each already carries ("las
+    salchis con cremas aparte" keeps the "extra huevo" of one of them)."""
+    out = []
+    for line in lines:
+        if line.sku != sku:
+            continue
+        modifiers = tuple(dict.fromkeys((*line.modifiers, *note.modifiers)))
+        notes = ", ".join(dict.fromkeys(n for n in (line.notes, note.notes) if n))
+        out.append(CartLine(sku, line.quantity, notes, modifiers))
     return out
 
 
