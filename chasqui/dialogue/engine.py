@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from chasqui.dialogue import address, hours, questions, shop_answers, variants
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import hours, questions, shop_answers, variants
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
@@ -178,6 +178,7 @@ class Turn:
         self.notes = Notes()  # per product mention: its modifiers and notes (chasqui.dialogue.modifiers)
         self.pending_notes: list[CartLine] = []  # the notes of the items about to be added, in order
         self.additions: list[CartLine] = []  # lines added this turn with notes or modifiers
+        self.address: str | None = None  # the street address the message gives (chasqui.dialogue.address)
 
     # -- small helpers -------------------------------------------------------------------
     @property
@@ -286,7 +287,10 @@ class Engine:
         tap = offers.decode(choice)
         if tap is not None:  # the option's full words (a title may have been cut to fit WhatsApp)
             text = offers.tapped_text(self.tenant, Composer(self.tenant, 0).say, tap) or text
-        analysis = analyze(text or "", self.brain.matcher, self.brain.model)
+        place, said = (None, text or "") if tap is not None else address.split(
+            text or "", answering=state.memory.get("awaiting") == "address" and bool(state.cart),
+            matcher=self.brain.matcher)
+        analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)
@@ -296,6 +300,7 @@ class Engine:
         turn = Turn(self, state, now, analysis)
         turn.notes = notes
         turn.kind = kind
+        turn.address = place
         d = turn.decision
         d.intent, d.confidence = analysis.prediction.intent, round(analysis.prediction.confidence, 4)
         if state.status == PAUSED and state.paused_until and now < state.paused_until:
@@ -318,9 +323,15 @@ class Engine:
             self._fallback(turn)
             return d
         tapped = offers.tapped_intent(tap, bool(turn.cart), self.HANDLERS.__contains__) if tap else None
+        if place is not None and not said.strip():  # the address alone: a checkout fact, never an item
+            tapped = "confirmar_pedido" if turn.cart else None
+            if tapped is None:
+                d.source = "rule"
+                turn.memory["address"] = place
+                turn.reply("direccion_anotada", address=place)
         if tapped is not None:
             self._run_tapped(turn, tapped)
-        else:
+        elif place is None or said.strip():
             self._policy(turn)
         if turn.additions:  # lines with notes or modifiers: the cart's lines exactly
             d.cart_lines = lines_of(d.cart, state.cart_lines, turn.additions)
@@ -1355,7 +1366,7 @@ class Engine:
         """The street address of a delivery and the bill of a cash payment, when the message gives them."""
         memory = turn.memory
         delivering = memory.get("fulfillment") == "delivery" or bool(turn.entities.zones) or is_delivery(turn.folded)
-        if delivering:
+        if delivering or turn.address:
             address = self._street_address(turn, answering=memory.get("awaiting") == "address")
             if address:
                 memory["address"] = address
@@ -1369,6 +1380,8 @@ class Engine:
     def _street_address(self, turn: Turn, *, answering: bool = False) -> str | None:
         """The clause of the message that is a street address ("jr los amautas 345"): a street word and
         a number; right after the bot asked for the address, any clause with a number."""
+        if turn.address:  # taken out of the message before it was understood
+            return turn.address
         street = set(cues().get("street", ()))
         leads = sorted(cues().get("address_lead", ()), key=len, reverse=True)
         zones = {fold(z) for z in turn.entities.zones}
@@ -1469,6 +1482,8 @@ class Engine:
         if memory["fulfillment"] == "delivery" and not memory.get("address") and not memory.get("asked_address"):
             memory["awaiting"] = "address"  # asked once: an order may go on without it
             memory["asked_address"] = True
+            if self._confirms_with_every_fact(turn):  # the address that follows places the order
+                memory["confirmed_all"] = True
             turn.reply("pedir_direccion", zone=memory["zone"])
             return
         methods = {m.code: m for m in self.enabled_methods()}
@@ -1481,7 +1496,9 @@ class Engine:
             memory.pop("change_for", None)
         facts = self._checkout_facts(turn)
         shown = turn.state.memory.get("readback")
-        if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn):
+        confirmed = bool(turn.state.memory.get("confirmed_all") and turn.address)  # it just came
+        memory.pop("confirmed_all", None)
+        if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn) or confirmed:
             self._place_order(turn, methods[memory["payment_method"]], read_back=shown != facts)
         else:
             self._read_back(turn, methods[memory["payment_method"]], facts)

@@ -1,0 +1,116 @@
+"""A street address in a message: taken out whole, before the message is understood.
+
+Peruvian addresses are full of numbers and words that also name products or intents ("mz F lote 8",
+"sector 3 grupo 12", "Av. Caminos del Inca 1250", "Urb. La Libertad"). When the bot asked for the
+address, or a clause looks like one (a street word — av., jr., calle, psje., mz, lote, sector, urb.,
+dpto... — and a number), that clause and the clauses that go on with it (a department, an
+urbanization, a reference: "a una cuadra del mercado") are the address: their numbers and words are
+never items, quantities, zones or intents. The other clauses ("…, pago con yape") are understood as
+usual.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chasqui.dialogue.cues import cues, fold, has_cue
+
+_CLAUSES = re.compile(r"[,;\n]+")
+_DIGIT = re.compile(r"\d")
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in cues().get(name, ()))
+
+
+def _starts_address(words: list[str], answering: bool) -> tuple[int, bool] | None:
+    """Where the address starts in a clause's words, and whether a street word starts it (None: the
+    clause is no address)."""
+    if not any(_DIGIT.search(w) for w in words):
+        return None
+    street = _words("street")
+    for at, word in enumerate(words):
+        if word in street and any(_DIGIT.search(w) for w in words[at + 1:at + 6]):
+            return at, True
+    if answering and len(words) >= 2 and any(w.isalpha() and len(w) > 2 for w in words):
+        return _after_leads(words, 0), False
+    return None
+
+
+def _after_leads(words: list[str], at: int) -> int:
+    """Past the words that lead to an address ("mi dirección es", "es en")."""
+    leads = sorted((fold(p).split() for p in cues().get("address_lead", ())), key=len, reverse=True)
+    moved = True
+    while moved:
+        moved = False
+        for lead in leads:
+            if words[at:at + len(lead)] == lead and at + len(lead) < len(words):
+                at, moved = at + len(lead), True
+                break
+    return at
+
+
+def _before(words: list[str], start: int) -> int:
+    """The words before an address, less the ones leading to it ("mándamelo a", "mi dirección es")."""
+    leads = sorted((fold(p).split() for p in cues().get("address_lead", ())), key=len, reverse=True)
+    end, moved = start, True
+    while moved and end:
+        moved = False
+        for lead in leads:
+            if end >= len(lead) and words[end - len(lead):end] == lead:
+                end, moved = end - len(lead), True
+                break
+    return end
+
+
+def _goes_on(words: list[str]) -> bool:
+    """A clause that continues an address: a street word, an urbanization, a department or a reference."""
+    if not words:
+        return False
+    if _words("street") & set(words[:3]):
+        return True
+    folded = " ".join(words)
+    return any(f" {p} " in f" {folded} " for p in cues().get("address_more", ()))
+
+
+def _no_address(clause: str, matcher) -> bool:
+    """A clause with a number but no street word that is surely something else: a product, a payment,
+    a cash bill, a yes or no, an adding verb, a question ("dame 3 de esa", "pago con 50")."""
+    folded = fold(clause)
+    if "?" in clause or "¿" in clause or any(has_cue(folded, c) for c in (
+            "take_it", "add_verbs", "yes", "no", "change", "not_address")):
+        return True
+    if matcher is None:
+        return False
+    found = matcher.extract(clause)
+    return bool(found.products or found.payment_methods or found.categories)
+
+
+def split(text: str, *, answering: bool = False, matcher=None) -> tuple[str | None, str]:
+    """(the address the message gives, the rest of the message) — (None, text) when it gives none.
+
+    ``answering``: the bot just asked for the address (then a clause with a number and words is one,
+    unless it names a product, a payment or a cash bill, found with ``matcher``).
+    """
+    clauses = [c.strip() for c in _CLAUSES.split(text or "") if c.strip()]
+    for k, clause in enumerate(clauses):
+        raw = clause.split()
+        words = [fold(w) for w in raw]
+        if len(words) != len(raw) or any(not w for w in words):
+            raw = [w for w in raw if fold(w)]
+            words = [fold(w) for w in raw]
+        found = _starts_address(words, answering)
+        if found is None:
+            continue
+        start, by_street = found
+        if not by_street and _no_address(" ".join(raw[start:]), matcher):
+            continue  # "pago con 50", "agrega 2 chichas": no address
+        parts = [" ".join(raw[start:])]
+        end = k + 1
+        while end < len(clauses) and _goes_on(fold(clauses[end]).split()):
+            parts.append(clauses[end])
+            end += 1
+        before = " ".join(raw[:_before(words, start)])
+        rest = ", ".join(c for c in [*clauses[:k], before, *clauses[end:]] if c.strip())
+        return ", ".join(parts)[:200], rest
+    return None, text
