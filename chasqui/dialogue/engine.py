@@ -433,7 +433,9 @@ class Engine:
             return "solicitar_humano", "rule"
         # Opening hours live with delivery/pickup logistics; a greeting or a vague question
         # about them ("todavía atienden?") gets the hours.
-        if asks_hours(folded) and not entities.products and intent in browsing | {"saludo", "consultar_delivery"}:
+        if asks_hours(folded) and not entities.products and (
+                intent in browsing | {"saludo", "consultar_delivery"}
+                or (intent == "despedida" and ("hora" in words or "?" in turn.analysis.text))):  # "hasta q hora"
             return "consultar_delivery", "ml" if confident and intent == "consultar_delivery" else "rule"
         if confident:
             return self._adapt(turn, intent), "ml"
@@ -874,6 +876,11 @@ class Engine:
     def h_consultar_delivery(self, turn: Turn) -> None:
         business, folded = self.tenant.business, turn.folded
         answered = False
+        known = (self.zone_by_name(turn.memory.get("zone") or turn.memory.get("asked_zone") or "")
+                 or self._ordered_zone(turn))
+        if not turn.entities.zones and known is not None and has_cue(folded, "how_long"):
+            turn.reply("delivery_zona", zone=known.name, fee=turn.money(known.fee), eta=known.eta or "")
+            return  # "¿a qué hora llega?" about the zone already chosen: its time, not opening hours
         if asks_hours(folded):
             self._answer_hours(turn)
             answered = True
@@ -885,11 +892,6 @@ class Engine:
         if not business.delivery_enabled or not self.tenant.delivery_zones:
             turn.reply("delivery_no_hay")
             return
-        known = (self.zone_by_name(turn.memory.get("zone") or turn.memory.get("asked_zone") or "")
-                 or self._ordered_zone(turn))
-        if not turn.entities.zones and known is not None and has_cue(folded, "how_long"):
-            turn.reply("delivery_zona", zone=known.name, fee=turn.money(known.fee), eta=known.eta or "")
-            return  # "¿cuánto se demora?" about the zone already chosen
         if turn.entities.zones:
             for name in turn.entities.zones:
                 zone = self.zone_by_name(name)

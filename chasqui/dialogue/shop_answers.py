@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from chasqui.dialogue.cues import asks_hours, fold, has_cue
+from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue
 from chasqui.domain import DeliveryZone, TenantSnapshot
 from chasqui.nlu.lexicon import COMMON_WORDS
 
@@ -48,7 +48,7 @@ class ShopAnswer:
     """An answer from the shop's data: replies as (template key, values), in order. ``exclusive``: the
     message is only this question (the engine says nothing else)."""
 
-    kind: str  # policy | faq | haggling | no_info | not_sold | min_order | zone_total
+    kind: str  # policy | faq | haggling | no_info | not_sold | min_order | zone_total | change
     replies: tuple[tuple[str, dict], ...]
     exclusive: bool = True
     memory: dict = field(default_factory=dict)  # facts to remember (the zone asked about)
@@ -215,8 +215,9 @@ def best_document(tenant: TenantSnapshot, text: str) -> tuple[_Doc, float] | Non
     """The policy or FAQ entry that best answers ``text`` (None: none is about what it asks).
 
     A match needs an *anchor*: a word of the message, not naming the catalog, that is the entry's topic
-    (or question) word, a word of a synonym group (a topic of shops) in its text, or two words of its text. Words of questions the
-    shop's data answers (hours, address, delivery zones, totals, prices, payment) never count."""
+    (or question) word, a word of a synonym group (a topic of shops) in its text, or two words of its
+    text. Words of questions the shop's data answers (hours, address, delivery zones, totals, prices,
+    payment) never count."""
     index = _index(tenant)
     if not index.docs:
         return None
@@ -354,6 +355,8 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
             replies.append(("minimo_delivery", {"minimum": money(business.min_order),
                                                 "missing": money(business.min_order - subtotal)}))
         return ShopAnswer("zone_total", tuple(replies), memory={"asked_zone": zone.name})
+    if question and any(has_cue_words(folded, w) for w in words().get("change_asked", ())):
+        return cash_change_answer(tenant)  # "¿tienen vuelto de 200?": the cash method's own words
     if question and any(has_cue_words(folded, w) for w in words().get("min_order", ())):
         if business.min_order is None:
             replies = [("minimo_ninguno", {})]
@@ -380,6 +383,20 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
     return None
 
 
+def cash_change_answer(tenant: TenantSnapshot) -> ShopAnswer:
+    """Whether the rider brings change: the cash payment method's details when they speak of change,
+    else a neutral answer asking the bill (never a policy matched on "vuelta")."""
+    cash = {fold(str(w)) for w in cues().get("cash", ())}
+    change = [fold(str(w)) for w in words().get("change_asked", ())]
+    for method in tenant.payment_methods:
+        if not method.enabled or not any(has_cue_words(fold(f"{method.code} {method.name}"), w) for w in cash):
+            continue
+        details = (method.details or "").strip()
+        if details and any(has_cue_words(fold(details), w) for w in change):
+            return ShopAnswer("change", (("vuelto_detalle", {"method": method.name, "details": details}),))
+    return ShopAnswer("change", (("vuelto_neutral", {}),))
+
+
 def has_cue_words(folded: str, phrase: str) -> bool:
     return f" {fold(phrase)} " in f" {folded} "
 
@@ -389,6 +406,12 @@ def answer_turn(engine, turn, intent: str, confident: bool) -> ShopAnswer | None
     if turn.accepting or not turn.analysis.text.strip():
         return None
     e = turn.entities
+    if not haggles(turn.folded):
+        from chasqui.dialogue import cheapest
+
+        described = cheapest.answer(engine, turn)  # "¿cuál es el más barato?": by price, with prices
+        if described is not None:
+            return described
     subtotal = turn.priced().total if turn.cart else None
     return find(
         engine.tenant, turn.analysis.text, turn.folded, zones=tuple(e.zones), has_products=bool(e.products),
