@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 # A cart, order or stock quantity: an int for whole units, a Decimal for products sold by weight,
 # length or volume (1.5 kg). Never a float.
@@ -201,6 +202,14 @@ class BotConfig:
     intervention_timeout_seconds: int = 120
     operator_numbers: tuple[str, ...] = ()
     prompt: str = ""  # extra instructions for the LLM teacher (bot_settings.prompt)
+    roles: tuple[Role, ...] = ()  # chat roles: a keyword in a customer message labels the chat
+    flow: Any = None  # chasqui.dialogue.flows.Flow: the step flow in front of the sales assistant
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import yaml
 
 from chasqui.runtime import throwaway_runtime
 
-TURN_KINDS = ("user", "operator", "advance")
+TURN_KINDS = ("user", "operator", "advance", "tap")  # a tap arrives as the option's visible title
 
 
 class ScriptError(ValueError):
@@ -76,18 +76,33 @@ def run_script(tenant_file: Path, script: dict[str, Any],
             text = str(turn[kind])
             with runtime.session() as session:
                 service = runtime.service(session, slug)
-                if kind == "user":
-                    result = service.customer_message(session, phone, text, now, name=name)
+                if kind in ("user", "tap"):
+                    result = service.customer_message(session, phone, text, now, name=name,
+                                                      kind="interactive" if kind == "tap" else "text")
                 else:
                     result = service.operator_message(session, phone, text, now)
             d = result.decision
             yield {
                 "turn": number, "kind": kind, "text": text, "replies": list(d.replies),
-                "intent": d.intent if kind == "user" else None,
-                "confidence": d.confidence if kind == "user" else None,
+                "intent": d.intent if kind != "operator" else None,
+                "confidence": d.confidence if kind != "operator" else None,
                 "source": d.source, "cart": result.cart, "cart_total": result.cart_total,
                 "order": result.order, "state": result.state, "notifications": result.notifications,
+                **_extras(result),
             }
+
+
+def _extras(result: Any) -> dict[str, Any]:
+    """CONTRACT §4's fields besides the first ones: choices, media, labels and (flow tenants) step."""
+    d = result.decision
+    extras: dict[str, Any] = {
+        "choices": [o.title for o in d.choices.options] if d.choices else [],
+        "media": [{"type": "image", "caption": p.caption} for p in d.photos],
+        "labels": list(result.labels),
+    }
+    if result.step is not None:
+        extras["step"] = result.step
+    return extras
 
 
 def _advance_line(runtime: Any, slug: str, phone: str, now: datetime, number: int, seconds: Any) -> dict:
@@ -98,7 +113,7 @@ def _advance_line(runtime: Any, slug: str, phone: str, now: datetime, number: in
     return {
         "turn": number, "kind": "advance", "text": str(seconds), "replies": [], "intent": None,
         "confidence": None, "source": "none", "cart": outcome.cart, "cart_total": outcome.cart_total,
-        "order": outcome.order, "state": outcome.state, "notifications": [],
+        "order": outcome.order, "state": outcome.state, "notifications": [], **_extras(outcome),
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from chasqui.conversations import limits
+from chasqui.conversations import flow_turn, limits
 from chasqui.db.models import (
     Cart,
     CartItem,
@@ -85,6 +85,8 @@ class TurnOutcome:
     cart_total: str
     order: dict[str, Any] | None
     notifications: list[dict[str, str]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # the conversation's labels (roles included)
+    step: str | None = None  # the flow step (flow tenants)
 
 
 def tapped_option(message: Message) -> str | None:
@@ -249,7 +251,8 @@ class ConversationService:
             return TurnPlan(state, Decision(status=state.status, paused_until=state.paused_until,
                                             memory=dict(conversation.context or {}), cart=dict(state.cart)))
         text, cut = limits.understood_part(message.text or "")
-        decision = self.engine.handle_customer(text, state, now, kind=message.type, choice=tapped_option(message))
+        decision = flow_turn.decide(self.tenant, self.engine, text, state, now, kind=message.type,
+                                    choice=tapped_option(message))
         if cut and decision.replies:
             decision.replies.insert(0, limits.truncation_note(self.tenant))
         return TurnPlan(state, decision)
@@ -351,6 +354,9 @@ class ConversationService:
         conversation.paused_until = decision.paused_until if decision.status == PAUSED else None
         conversation.context = dict(decision.memory)
         conversation.last_message_at = now
+        roles = [*decision.labels, *flow_turn.role_labels(self.tenant, inbound.text)]
+        if roles and (labels := flow_turn.with_labels(conversation.contact.labels, roles)) is not None:
+            conversation.contact.labels = labels
         if decision.cart_lines is not None:
             self._write_cart(session, conversation, decision.cart_lines)
         elif decision.cart != state.cart:
@@ -517,4 +523,7 @@ class ConversationService:
             conversation_id=conversation.id, decision=decision, state=self.effective_state(conversation, now),
             cart=self._json_quantities(cart_totals(lines)), cart_total=f"{priced.total:.2f}", order=order_json,
             notifications=[{"to": n.to, "text": n.text} for n in decision.notifications],
+            labels=list(conversation.contact.labels or []),
+            step=((conversation.context or {}).get(flow_turn.MEMORY_KEY) or {}).get("step")
+            or (self.tenant.bot.flow.initial_step if self.tenant.bot.flow else None),
         )

@@ -154,3 +154,5 @@ class Decision:
     llm_usage: list[Any] = field(default_factory=list)  # chasqui.llm.client.Usage of this turn's LLM calls
     choices: Choices | None = None  # tap-able options for the last reply (WhatsApp buttons or list)
     photos: list[Photo] = field(default_factory=list)  # product photos sent after the replies
+    labels: list[str] = field(default_factory=list)  # chat roles to label the conversation with (flows)
+    step: str | None = None  # the flow step after this message (flow tenants)

@@ -283,6 +283,8 @@ def _apply_settings(tenant: Tenant, data: TenantFile) -> None:
             "intervention_enabled": bot.intervention.enabled,
             "intervention_timeout_seconds": bot.intervention.timeout_seconds,
             "operator_numbers": list(bot.intervention.operator_numbers),
+            "roles": [r.model_dump(mode="json") for r in data.roles] or None,
+            "flows": data.flows.model_dump(mode="json", exclude_defaults=True) if data.flows else None,
         },
     )
     if tenant.notifications is None:
@@ -553,6 +555,10 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
         "whatsapp": _export_whatsapp(tenant, secret_key),
         "reply_templates": _template_overrides(session, tid),
     }
+    if bot.flows:
+        data["flows"] = dict(bot.flows)
+    if bot.roles:
+        data["roles"] = list(bot.roles)
     if biz.faq or biz.documents:
         data["knowledge"] = {"faq": list(biz.faq or []), "documents": list(biz.documents or [])}
     # Validate what we produce, then dump with decimals and dates as strings.
@@ -560,6 +566,8 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
     if not exported.get("reply_templates"):
         exported.pop("reply_templates", None)
     _drop_v2_defaults(exported)
+    if "flows" in exported:
+        exported["flows"] = dict(bot.flows or {})  # as imported: only the keys the file gave
     knowledge = exported.get("knowledge") or {}
     for key in ("faq", "documents"):
         if not knowledge.get(key):

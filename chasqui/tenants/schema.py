@@ -379,6 +379,82 @@ class KnowledgeSection(_Model):
     documents: list[Annotated[str, Field(min_length=1, max_length=1024)]] = []  # paths beside the file
 
 
+LABEL_MAX = 32  # an inbox label (chasqui.web.operator.queries): a role's name becomes one
+_LABEL_RE = re.compile(r"^[\w áéíóúüñÁÉÍÓÚÜÑ.+-]+$")
+
+
+def _label_text(value: str) -> str:
+    if not _LABEL_RE.fullmatch(value):
+        raise PydanticCustomError("label", "use letters, digits, spaces, '.', '+' or '-'")
+    return value
+
+
+RoleName = Annotated[str, Field(min_length=1, max_length=LABEL_MAX), AfterValidator(_label_text)]
+Keyword = Annotated[Text, Field(min_length=1, max_length=100)]
+
+
+class RoleEntry(_Model):
+    """A chat role: a customer message holding one of its keywords (whole words, accent- and
+    case-insensitive) labels the conversation with the role's name."""
+
+    name: RoleName
+    keywords: list[Keyword] = Field(min_length=1)
+
+
+ButtonTitles = list[Annotated[Text, Field(min_length=1, max_length=20)]]
+RowTitles = list[Annotated[Text, Field(min_length=1, max_length=24)]]
+
+
+class FlowReply(_Model):
+    text: str = ""
+    buttons: ButtonTitles = Field(default=[], max_length=3)
+    list: RowTitles = Field(default=[], max_length=10)  # noqa: A003 - the file's key
+    image: str | None = Field(default=None, min_length=1, max_length=1024)
+    document: str | None = Field(default=None, min_length=1, max_length=1024)
+
+    @model_validator(mode="after")
+    def _one_extra(self) -> FlowReply:
+        given = [k for k in ("buttons", "list", "image", "document") if getattr(self, k)]
+        if len(given) > 1:
+            raise PydanticCustomError(
+                "reply", "at most one of buttons, list, image, document (got {keys})", {"keys": ", ".join(given)}
+            )
+        if not self.text and not self.image and not self.document:
+            raise PydanticCustomError("reply", "needs a text (or an image or document)")
+        return self
+
+
+class FlowRule(_Model):
+    input: Annotated[Text, Field(min_length=1, max_length=200)] | list[
+        Annotated[Text, Field(min_length=1, max_length=200)]
+    ]
+    reply: FlowReply | None = None
+    next: str | None = Field(default=None, min_length=1, max_length=64)
+    next_now: bool = False
+    action: Literal["human", "restart"] | None = None
+    role: RoleName | None = None
+    capture: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")]] = []
+    calc: dict[str, Annotated[str, Field(min_length=1, max_length=200)]] = {}
+
+
+class GlobalCommand(_Model):
+    keywords: list[Keyword] = Field(min_length=1)
+    action: Literal["human", "restart"]
+    reply: FlowReply | None = None
+
+
+class FlowsSection(_Model):
+    """A step machine in front of (or instead of) the sales assistant (CONTRACT §8)."""
+
+    initial_step: str = Field(min_length=1, max_length=64)
+    session_timeout_minutes: int | None = Field(default=None, ge=1, le=100_000)
+    handoff_step: str | None = Field(default=None, min_length=1, max_length=64)
+    global_commands: list[GlobalCommand] = []
+    steps: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[list[FlowRule], Field(min_length=1)]] = (
+        Field(min_length=1)
+    )
+
+
 class TenantFile(_Model):
     """A whole tenant file. ``slug`` is always set after validation (derived from the name)."""
 
@@ -391,6 +467,8 @@ class TenantFile(_Model):
     whatsapp: WhatsAppSection | None = None
     reply_templates: dict[str, TemplateVariants] = {}
     knowledge: KnowledgeSection = KnowledgeSection()
+    flows: FlowsSection | None = None
+    roles: list[RoleEntry] = []
 
     @field_validator("slug")
     @classmethod
@@ -535,6 +613,11 @@ def cross_check(tenant: TenantFile) -> list[str]:
     )
     problems += _duplicates([p.code for p in tenant.promotions], "promotions", "code")
     problems += _catalog_v2_problems(tenant)
+    problems += _duplicates([fold_name(r.name) for r in tenant.roles], "roles", "name")
+    if tenant.flows is not None:
+        from chasqui.dialogue.flows import flow_problems
+
+        problems += flow_problems(tenant.flows.model_dump(mode="json"))
     known = set(skus) | {v.sku for p in tenant.catalog for v in p.variants}
     for index, promo in enumerate(tenant.promotions):
         path = f"promotions[{index}]"

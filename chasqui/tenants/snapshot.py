@@ -25,6 +25,7 @@ from chasqui.db.models import (
     ReplyTemplate,
     Tenant,
 )
+from chasqui.dialogue.flows import parse_flow
 from chasqui.tenants.template_defaults import default_templates
 
 
@@ -140,6 +141,10 @@ def _bot(row: BotSettings | None) -> domain.BotConfig:
         intervention_timeout_seconds=row.intervention_timeout_seconds,
         operator_numbers=tuple(row.operator_numbers or ()),
         prompt=row.prompt or "",
+        roles=tuple(
+            domain.Role(str(r.get("name", "")), tuple(str(k) for k in r.get("keywords") or ())) for r in row.roles or ()
+        ),
+        flow=parse_flow(row.flows),
     )
 
 

@@ -26,6 +26,7 @@ TENANT_FILES = {
     "shared-demo": PROJECT_ROOT.parent / "shared" / "scenarios" / "demo_tenant.yaml",
     "ferreteria": PROJECT_ROOT / "tenants" / "ferreteria.yaml",
     "jugueria-v2": PROJECT_ROOT.parent / "shared" / "scenarios" / "v2" / "jugueria.yaml",
+    "lavanderia-v2": PROJECT_ROOT.parent / "shared" / "scenarios" / "v2" / "lavanderia.yaml",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -97,6 +98,8 @@ class BotSettings(Base):
     intervention_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     intervention_timeout_seconds: Mapped[int] = mapped_column(Integer, default=120, nullable=False)
     operator_numbers: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    roles: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)  # [{name, keywords}] (CONTRACT §8)
+    flows: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # the tenant file's ``flows:`` as validated
     updated_at: Mapped[datetime] = updated_at()
 
     tenant: Mapped[Tenant] = relationship(back_populates="bot")
