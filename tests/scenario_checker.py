@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-TURN_KINDS = ("user", "operator", "advance")
+TURN_KINDS = ("user", "operator", "advance", "tap")
 ORDER_KEYS = ("order_status", "order_status_in", "order_total", "order_items", "order_delivery", "order_payment",
               "order_address_any", "order_notes_any", "order_change_for")
 KNOWN_KEYS = frozenset({
@@ -39,6 +39,7 @@ KNOWN_KEYS = frozenset({
     "reply_any", "reply_all", "reply_none", "reply_matches",
     "cart", "cart_includes", "cart_empty", "cart_total",
     *ORDER_KEYS, "no_order", "notified", "not_notified",
+    "step", "labels_include", "choices_include",
 })
 SIMULATE_TIMEOUT_S = 300
 LINE_KEYS = frozenset({
@@ -162,9 +163,23 @@ def check_turn(expect: dict | None, got: dict) -> list[str]:
     """Every way ``got`` (one JSON line of ``simulate``) breaks ``expect``; empty when it holds."""
     expect = expect or {}
     problems: list[str] = [f"unknown expectation key {key!r}" for key in expect if key not in KNOWN_KEYS]
-    for check in (_check_intent, _check_replies, _check_cart, _check_order, _check_notifications):
+    for check in (_check_intent, _check_replies, _check_cart, _check_order, _check_notifications, _check_flow):
         check(expect, got, problems.append)
     return problems
+
+
+def _check_flow(expect: dict, got: dict, bad: Any) -> None:
+    """CONTRACT §4's ``choices``, ``step`` and ``labels`` (flow tenants and roles)."""
+    offered = [fold(c) for c in got.get("choices") or []]
+    for title in expect.get("choices_include", []):
+        if fold(title) not in offered:
+            bad(f"choices {got.get('choices')!r} lack {title!r}")
+    if "step" in expect and got.get("step") != expect["step"]:
+        bad(f"step {got.get('step')!r} != {expect['step']!r}")
+    labels = [fold(x) for x in got.get("labels") or []]
+    for label in expect.get("labels_include", []):
+        if fold(label) not in labels:
+            bad(f"labels {got.get('labels')!r} lack {label!r}")
 
 
 # ---------------------------------------------------------------------------- one scenario
