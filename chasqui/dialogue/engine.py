@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chasqui.dialogue import address, hours, questions, shop_answers, variants
+from chasqui.dialogue import address, clauses, hours, questions, shop_answers, variants
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
@@ -291,6 +291,7 @@ class Engine:
             text or "", answering=state.memory.get("awaiting") == "address" and bool(state.cart),
             matcher=self.brain.matcher)
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
+        analysis = clauses.join_value_mentions(analysis, self.tenant.product_of)  # "coca de litro y medio"
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
@@ -27,6 +28,7 @@ from chasqui.dialogue.composer import join_es
 from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import Choice
 from chasqui.domain import Product, Variant
+from chasqui.nlu.normalize import normalize
 from chasqui.nlu.numbers import parse_quantities
 
 if TYPE_CHECKING:
@@ -73,14 +75,86 @@ def _numeric_options(product: Product) -> list[str]:
             if any(_NUMBER.match(fold(v.options.get(o, ""))) for v in product.variants)]
 
 
+_SLIPS = (("ll", "y"), ("k", "c"), ("z", "s"), ("v", "b"))
+_AMOUNT_UNIT = re.compile(r"^(?:(.*\S)\s+)?(\d+(?:[.,]\d+)?)\s*([a-z]+)$")
+
+
+def _slip(word: str) -> str:
+    """A word as it sounds: letters people swap when writing ("inka"/"inca", "poyo"/"pollo")."""
+    for old, new in _SLIPS:
+        word = word.replace(old, new)
+    return word
+
+
+def _amount_forms(value: str) -> set[tuple[str, ...]]:
+    """An amount with its unit as people say it: "1.5 L" → "litro y medio", "1.5 litros"; "jarra 1 L" also
+    "jarra de 1 litro"."""
+    match = _AMOUNT_UNIT.match(value.strip().lower())
+    if not match:
+        return set()
+    lead, number, unit = match.groups()
+    units = dict(pair.split() for pair in cues().get("unit_spoken", ()))
+    name = units.get(unit)
+    if name is None:
+        return set()
+    amount = float(number.replace(",", "."))
+    whole, half = int(amount), amount - int(amount) == 0.5
+    plural = name + "s"
+    said: set[str] = {f"{number} {plural}", f"{number} {name}"}
+    if half and whole == 0:
+        said |= {f"medio {name}"}
+    elif half:
+        said |= {f"{whole} {name} y medio", f"{whole} {plural} y medio"}
+        if whole == 1:
+            said.add(f"{name} y medio")
+    elif amount == 1:
+        said |= {name, f"un {name}", f"1 {name}"}
+    else:
+        said |= {f"{whole} {plural}"}
+    out = {tuple(t for t in (fold(w) for w in s.split()) if t) for s in said}
+    if lead:
+        out |= {(*fold(lead).split(), *form) for form in out} | {(*fold(lead).split(), "de", *form) for form in out}
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _spoken(value: str) -> frozenset[tuple[str, ...]]:
+    """The ways a customer writes an option value: its forms (gender, plural), as the message's words
+    come after normalizing ("1/2\"" → "medio", "media"; "Coca-Cola" → "coca cola", "cocacola"), an
+    amount with its unit said in words ("1.5 L" → "litro y medio")."""
+    out: set[tuple[str, ...]] = set()
+    for text in {value, normalize(value)}:
+        out |= {tuple(form.split()) for form in _forms(text)}
+        tokens = tuple(t for t in (fold(w) for w in text.lower().split()) if t)
+        if tokens:
+            out.add(tokens)
+        glued = fold(text).replace(" ", "")
+        if glued.isalpha() and len(fold(text).split()) > 1:
+            out.add((glued,))
+    out |= _amount_forms(value)
+    return frozenset(out)
+
+
 def _index(product: Product) -> dict[tuple[str, ...], list[tuple[str, str]]]:
-    """Word sequences → (option, value) for every value of the product's variants."""
+    """Word sequences (as they sound) → (option, value) for every value of the product's variants; the
+    first word of a value of several words, when no other value of that option starts with it, names
+    it ("inka" for "Inca Kola", "coca" for "Coca-Cola", "jarra" for "jarra 1 L")."""
     index: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    firsts: dict[tuple[str, str], set[str]] = {}
     for variant in product.variants:
         for option, value in variant.options.items():
-            for form in _forms(value):
-                pair = (option, value)
-                found = index.setdefault(tuple(form.split()), [])
+            words = fold(value).split()
+            if len(words) > 1 and len(words[0]) >= 3 and words[0].isalpha():
+                firsts.setdefault((option, _slip(words[0])), set()).add(value)
+    for variant in product.variants:
+        for option, value in variant.options.items():
+            pair = (option, value)
+            forms = set(_spoken(value))
+            words = fold(value).split()
+            if len(words) > 1 and firsts.get((option, _slip(words[0]))) == {value}:
+                forms |= {(f,) for f in _forms(words[0])}
+            for form in forms:
+                found = index.setdefault(tuple(_slip(w) for w in form), [])
                 if pair not in found:
                     found.append(pair)
     return index
@@ -100,7 +174,7 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
     i = 0
     while i < len(words):
         for size in range(min(longest, len(words) - i), 0, -1):
-            pairs = index.get(tuple(words[i:i + size]))
+            pairs = index.get(tuple(_slip(w) for w in words[i:i + size]))
             if pairs:
                 option, value = pairs[0]
                 found.append((i, i + size, option, value, True))
@@ -297,14 +371,29 @@ def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> l
     words, spans = _tokens(turn)
     mentions = sorted(turn.entities.products, key=lambda m: m.start)
     position = next((k for k, m in enumerate(mentions) if m.start == mention.start), 0)
-    start = 0 if position == 0 else next((k for k, s in enumerate(spans) if s[0] >= mention.start), 0)
-    after = mentions[position + 1].start if position + 1 < len(mentions) else None
-    end = next((k for k, s in enumerate(spans) if after is not None and s[0] >= after), len(words))
+    starts = _clause_starts(words, spans, mentions)
+    start = starts[position]
+    end = starts[position + 1] if position + 1 < len(mentions) else len(words)
     segment = words[start:end]
     quantity = mention.quantity
     if quantity is not None and any(h[3] == str(quantity) for h in hits(product, segment)):
         quantity = None  # "zapatilla 38": the size, not 38 pairs
     return requests(product, segment, quantity)
+
+
+def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> list[int]:
+    """The first word of each mention's clause: its count when one is written right before it ("12
+    acevichadas", "pa una reunión: 2 salchipapas"), else the mention itself (the first mention: the
+    message's start). A clause's values never go to the neighbour's product."""
+    counted = {q.start for q in parse_quantities(list(words), [False] * len(words))}
+    starts: list[int] = []
+    previous_end = 0
+    for n, mention in enumerate(mentions):
+        first = next((k for k, s in enumerate(spans) if s[0] >= mention.start), len(words))
+        count = max((k for k in counted if previous_end <= k < first), default=None)
+        starts.append(count if mention.quantity is not None and count is not None else (0 if n == 0 else first))
+        previous_end = next((k for k, s in enumerate(spans) if s[0] >= mention.end), len(words))
+    return starts
 
 
 def focus_product(engine: Engine, turn: Turn) -> Product | None:
