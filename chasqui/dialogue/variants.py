@@ -177,8 +177,9 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
             pairs = index.get(tuple(_slip(w) for w in words[i:i + size]))
             if pairs:
                 option, value = pairs[0]
-                found.append((i, i + size, option, value, True))
-                i += size
+                end = _rest_of_value(words, i + size, value)  # "la caja de 100": all of "caja x 100"
+                found.append((i, end, option, value, True))
+                i = end
                 break
         else:
             word = words[i]
@@ -188,6 +189,23 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
                 found.append((i, i + 1, families[word], word, False))
             i += 1
     return found
+
+
+_VALUE_JOINS = frozenset({"de", "x", "por", "del"})
+
+
+def _rest_of_value(words: Sequence[str], j: int, value: str) -> int:
+    """Where a value named by its first words ends: the rest of its words said after them, joined by
+    "de"/"x" ("caja de 100" for "caja x 100"), so that its number is never read as a count."""
+    rest = set(fold(value).split())
+    while j < len(words):
+        if words[j] in rest:
+            j += 1
+        elif words[j] in _VALUE_JOINS and j + 1 < len(words) and words[j + 1] in rest:
+            j += 2
+        else:
+            break
+    return j
 
 
 def _families(product: Product) -> dict[str, str]:
@@ -506,7 +524,13 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
             request.quantity = quantity
     if asked:
         questions.forget(turn.memory)
+    said_count = any(r.quantity is not None for r in found)
     items = _resolve_all(engine, turn, found)
+    if items and not asked and not said_count and not has_cue(turn.folded, "another") and all(
+            sku in turn.cart for sku, _q in items):
+        # "pierna nomás" about the product in focus, whose line has that value: already there, not one more
+        turn.reply("ya_en_pedido", items=join_es([engine.tenant.sellable(sku).name for sku, _q in items]))
+        return True
     if items:
         engine._add_items(turn, items)
     return True
