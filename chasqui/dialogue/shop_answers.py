@@ -415,8 +415,8 @@ def answer_turn(engine, turn, intent: str, confident: bool) -> ShopAnswer | None
     subtotal = turn.priced().total if turn.cart else None
     return find(
         engine.tenant, turn.analysis.text, turn.folded, zones=tuple(e.zones), has_products=bool(e.products),
-        has_categories=bool(e.categories), ordering=bool(e.products) and intent in ("agregar_producto",
-                                                                                     "modificar_cantidad"),
+        has_categories=bool(e.categories), ordering=intent in ("agregar_producto", "modificar_cantidad") and bool(
+            e.products or (e.quantities and turn.memory.get("focus_sku"))),  # "dame 2 nomás, ¿es de res?"
         has_payment=bool(e.payment_methods), confident=confident, subtotal=subtotal, money=turn.money,
         asks_product=bool(e.products) and intent in ("consultar_precio", "consultar_disponibilidad"))
 

@@ -141,3 +141,37 @@ def test_the_cheapest_is_the_cheapest_line_in_view_with_its_variant() -> None:
     recent = cheapest.in_view(HARDWARE, [], [], ["TAL", "CAB"])
     assert [s.sku for s in cheapest.cheapest(recent)] == ["CAB"]
     assert cheapest.asks_cheapest(fold("cual es la mas barata")) and cheapest.asks_cheapest(fold("el más económico?"))
+
+
+# -- in a conversation (the bakery of tenants/dulce-lima.yaml) --------------------------------------------
+
+def _talk(engine, *messages):
+    from datetime import UTC, datetime
+
+    from chasqui.dialogue.state import ConversationState
+
+    state = ConversationState(customer_phone="51900000078")
+    decision = None
+    for text in messages:
+        decision = engine.handle_customer(text, state, datetime(2026, 12, 8, 15, 30, tzinfo=UTC))
+        state.cart, state.memory = dict(decision.cart), decision.memory
+    return decision, " ".join(decision.replies)
+
+
+def test_where_is_the_shop_gets_its_address(engine) -> None:
+    for text in ("donde queda la tienda?", "donde estan ubicados?"):
+        decision, said = _talk(engine, text)
+        assert "Larco" in said and not decision.cart
+
+
+def test_the_cheapest_is_said_with_its_price_and_taken_by_ese(engine) -> None:
+    best = cheapest.cheapest(list(engine.tenant.products))[0]
+    decision, said = _talk(engine, "cual es el mas barato?")
+    assert best.product.name in said and f"{best.price:.2f}" in said and not decision.cart
+    decision, _ = _talk(engine, "cual es el mas barato?", "ya dame 2 de ese")
+    assert decision.cart == {best.sku: 2}
+
+
+def test_when_will_it_arrive_is_the_chosen_zones_time_not_the_opening_hours(engine) -> None:
+    _, said = _talk(engine, "quiero una torta de chocolate", "delivery a surco", "a q hora llega mas o menos?")
+    assert "60-90 min" in said and "horario" not in said.lower()
