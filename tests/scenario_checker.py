@@ -46,6 +46,8 @@ LINE_KEYS = frozenset({
     "turn", "kind", "text", "replies", "intent", "confidence", "source",
     "cart", "cart_total", "order", "state", "notifications",
 })
+# CONTRACT §4: choices and media on every line; transcript, step and labels where they apply
+OPTIONAL_LINE_KEYS = frozenset({"choices", "media", "labels", "step", "transcript"})
 SOURCES = ("ml", "llm", "rule", "fallback", "none")
 STATES = ("bot", "escalated", "paused")
 ORDER_STATUSES = ("pending_payment", "payment_reported", "paid", "cancelled", "preparing", "on_the_way", "delivered")
@@ -230,8 +232,11 @@ def contract_problems(line: Any, number: int) -> list[str]:
         return [f"line {number} is not a JSON object: {line!r}"]
     problems: list[str] = []
     bad = problems.append
-    if set(line) != LINE_KEYS:
-        bad(f"keys {sorted(line)}, expected {sorted(LINE_KEYS)}")
+    if not LINE_KEYS <= set(line) <= LINE_KEYS | OPTIONAL_LINE_KEYS:
+        bad(f"keys {sorted(line)}, expected {sorted(LINE_KEYS)} (and any of {sorted(OPTIONAL_LINE_KEYS)})")
+    for key in ("choices", "labels"):
+        if key in line and not (isinstance(line[key], list) and all(isinstance(x, str) for x in line[key])):
+            bad(f"{key} must be a list of strings: {line[key]!r}")
     if line.get("turn") != number:
         bad(f"turn is {line.get('turn')!r}, expected {number}")
     if line.get("kind") not in TURN_KINDS:
