@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chasqui.dialogue import address, clauses, hours, questions, shop_answers, variants
+from chasqui.dialogue import address, asking, clauses, hours, questions, shop_answers, variants
 from chasqui.dialogue import choices as offers
+from chasqui.dialogue import sellable as sellable_skus
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
 from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
@@ -363,6 +364,12 @@ class Engine:
             d.source = "ml" if confident and intent in ESCALATING else "rule"
             self._escalate(turn, reason)
             return
+        if shop is not None and asking.cancels(turn, intent):  # "cancélalo": done, then the shop's policy
+            d.intent, d.source, turn.memory["fallback_streak"] = "cancelar_pedido", "rule", 0
+            self.h_cancelar_pedido(turn)
+            if d.status != ESCALATED:
+                shop_answers.say(self, turn, shop)
+            return
         if shop is not None and shop.exclusive:  # a question about the shop: never changes the cart
             d.source, turn.memory["fallback_streak"] = "rule", 0
             shop_answers.say(self, turn, shop)
@@ -374,6 +381,14 @@ class Engine:
             d.source = "fallback"
             self._fallback(turn)
             return
+        if asking.keeps_cart(turn, resolved):  # a question never changes the cart: it is answered
+            if shop is not None:
+                d.intent, d.source = intent, "rule"
+                shop_answers.say(self, turn, shop)
+                self._keep_readback(turn, intent)
+                return
+            price = has_cue(turn.folded, "price_question")
+            resolved, source = ("consultar_precio" if price else "consultar_disponibilidad"), "rule"
         d.intent, d.source = resolved, source
         d.learn = source == "ml"
         turn.memory["fallback_streak"] = 0
@@ -1150,10 +1165,11 @@ class Engine:
         added: list[str] = []
         touched: list[str] = []
         for sku, quantity in items:
-            sellable = self.tenant.sellable(sku)
+            chosen = sellable_skus.variant_for(self, turn, sku, quantity)  # never a product without its variant
+            sellable = self.tenant.sellable(chosen) if chosen else None
             if sellable is None:
                 continue
-            product = sellable.product
+            sku, product = chosen, sellable.product
             if sellable.variant is not None:  # the line reads "Casaca polar (negro, L)"
                 product = dataclasses.replace(product, name=sellable.name, stock=sellable.stock)
             touched.append(product.sku if sellable.variant is None else sellable.product.sku)
@@ -1468,6 +1484,9 @@ class Engine:
         """Ask for the next checkout fact the shop needs; with all of them, the read-back, or the order
         itself when the customer confirms what was read back (or confirms with every fact at once)."""
         memory = turn.memory
+        if sellable_skus.ask_bare_lines(self, turn):  # no order with a product lacking its variant
+            memory.pop("readback", None)
+            return
         if memory.get("fulfillment") is None:
             memory["awaiting"] = "fulfillment"
             turn.reply("pedir_entrega", zones=self.zone_list())
@@ -1485,8 +1504,6 @@ class Engine:
         if memory["fulfillment"] == "delivery" and not memory.get("address") and not memory.get("asked_address"):
             memory["awaiting"] = "address"  # asked once: an order may go on without it
             memory["asked_address"] = True
-            if self._confirms_with_every_fact(turn):  # the address that follows places the order
-                memory["confirmed_all"] = True
             turn.reply("pedir_direccion", zone=memory["zone"])
             return
         methods = {m.code: m for m in self.enabled_methods()}
@@ -1499,9 +1516,7 @@ class Engine:
             memory.pop("change_for", None)
         facts = self._checkout_facts(turn)
         shown = turn.state.memory.get("readback")
-        confirmed = bool(turn.state.memory.get("confirmed_all") and turn.address)  # it just came
-        memory.pop("confirmed_all", None)
-        if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn) or confirmed:
+        if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn):
             self._place_order(turn, methods[memory["payment_method"]], read_back=shown != facts)
         else:
             self._read_back(turn, methods[memory["payment_method"]], facts)

@@ -4,9 +4,10 @@ address is placed when it comes."""
 
 from __future__ import annotations
 
+from chasqui.dialogue import shop_answers
 from chasqui.dialogue.address import split
 from chasqui.dialogue.engine import Engine
-from chasqui.dialogue.state import ReportPayment
+from chasqui.dialogue.state import CancelOrder, ReportPayment
 from dialogue.conftest import fresh
 from dialogue.test_checkout_safety import placed, talk
 
@@ -36,13 +37,14 @@ def test_the_address_asked_for_never_adds_items(engine: Engine) -> None:
     assert order.payment_method == "plin"
 
 
-def test_a_confirmation_with_every_fact_is_placed_when_the_address_comes(engine: Engine) -> None:
-    _, [_, asked, given] = talk(engine, fresh(), "quiero un pie de limón",
-                                "confirmo, delivery a miraflores, pago con plin", "Av. Larco 1150, dpto 301")
+def test_the_address_after_a_confirmation_gets_the_read_back_then_the_order(engine: Engine) -> None:
+    state, [_, asked, given] = talk(engine, fresh(), "quiero un pie de limón",
+                                    "confirmo, delivery a miraflores, pago con plin", "Av. Larco 1150, dpto 301")
     assert placed(asked) == [] and "dirección" in " ".join(asked.replies)
-    [order] = placed(given)
+    assert placed(given) == [] and "Av. Larco 1150, dpto 301" in " ".join(given.replies)
+    _, [confirmed] = talk(engine, state, "sí")
+    [order] = placed(confirmed)
     assert order.items == {"PIE-LIM": 1} and order.address == "Av. Larco 1150, dpto 301"
-    assert "Av. Larco 1150" in " ".join(given.replies)
 
 
 def test_ways_of_saying_the_transfer_is_done_report_the_payment(engine: Engine) -> None:
@@ -53,3 +55,25 @@ def test_ways_of_saying_the_transfer_is_done_report_the_payment(engine: Engine) 
                  "ya hice el depósito"):
         _, [paid] = talk(engine, state, said)
         assert [c.number for c in paid.order_commands if isinstance(c, ReportPayment)] == [order.number], said
+
+
+def test_a_question_never_changes_the_cart_unless_it_also_orders(engine: Engine) -> None:
+    state, [added, asked] = talk(engine, fresh(), "quiero 2 suspiros a la limeña",
+                                 "y si me sobra un suspiro lo puedo devolver?")
+    assert added.cart == {"SUS-PIC": 2} and asked.cart == {"SUS-PIC": 2}
+    _, [both] = talk(engine, state, "dame 1 pie de limón, ¿dan boleta?")
+    assert both.cart == {"SUS-PIC": 2, "PIE-LIM": 1}
+    _, [polite] = talk(engine, state, "¿me das 1 pie de limón?")
+    assert polite.cart == {"SUS-PIC": 2, "PIE-LIM": 1}
+
+
+def test_a_cancel_command_cancels_the_order_just_placed_and_quotes_the_policy(engine: Engine, monkeypatch) -> None:
+    state, [*_, confirmed] = talk(engine, fresh(), "quiero un pie de limón",
+                                  "confirmo, recojo en tienda y pago en efectivo")
+    [order] = placed(confirmed)
+    policy = shop_answers.ShopAnswer("policy", (("politica", {"text": "Puedes cancelar hasta 5 minutos después.",
+                                                             "topic": "cancelación"}),))
+    monkeypatch.setattr(shop_answers, "answer_turn", lambda *args: policy)  # the shop's policy is found
+    _, [cancel] = talk(engine, state, "uy perdón cancélalo")
+    assert [c.number for c in cancel.order_commands if isinstance(c, CancelOrder)] == [order.number]
+    assert "5 minutos" in " ".join(cancel.replies)
