@@ -12,7 +12,9 @@ reaching each customer in the order of their messages.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -21,6 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from fakes.graph_server import FakeGraph
 from fakes.live import ForkedWorker, Posted, ServerProcess, Traffic, WorkerProcess, Zygote, worker_env
 from fakes.webapp import DEMO, ROOT, SECRET_KEY, make_settings
@@ -291,3 +294,28 @@ def verify(stack: Stack, posted: list[Posted]) -> Verdict:
     if wrong_recipient:
         problems.append(f"{len(wrong_recipient)} replies addressed to the wrong customer: {wrong_recipient[:5]}")
     return Verdict(len(inbound), len(rows), problems)
+
+
+class Feeder(threading.Thread):
+    """Customers writing all along a fault: round after round, one message per conversation, every
+    ``round_every_s``; the wamids are ``<prefix>.<phone>.<round>``."""
+
+    def __init__(self, traffic: Traffic, phones: list[str], prefix: str, round_every_s: float) -> None:
+        super().__init__(name="feeder", daemon=True)
+        self.traffic, self.phones, self.prefix, self.round_every_s = traffic, phones, prefix, round_every_s
+        self.done = threading.Event()
+        self.rounds = 0
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        async with httpx.AsyncClient(timeout=60.0) as client:
+            while not self.done.is_set():
+                body = TEXTS[self.rounds % len(TEXTS)]
+                await asyncio.gather(*(
+                    self.traffic.apost(client, body, f"{self.prefix}.{phone}.{self.rounds}", phone)
+                    for phone in self.phones
+                ))
+                self.rounds += 1
+                await asyncio.sleep(self.round_every_s)

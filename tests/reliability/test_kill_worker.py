@@ -13,46 +13,16 @@ distributed tests start them as ``python -m chasqui worker``.
 
 from __future__ import annotations
 
-import asyncio
 import random
-import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
-from fakes.live import Traffic
-from fakes.reliability import TEXTS, Stack, running_stack, verify
+from fakes.reliability import Feeder, Stack, running_stack, verify
 
 KILLS = 20
 CONVERSATIONS = 12
 ROUND_EVERY_S = 0.4  # each conversation writes a message this often while the workers are killed
-
-
-class Feeder(threading.Thread):
-    """Customers writing while the workers die: round after round, one message per conversation."""
-
-    def __init__(self, traffic: Traffic, phones: list[str], prefix: str) -> None:
-        super().__init__(name="feeder", daemon=True)
-        self.traffic, self.phones, self.prefix = traffic, phones, prefix
-        self.done = threading.Event()
-        self.rounds = 0
-
-    def run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        async with httpx.AsyncClient(timeout=60.0) as client:
-            while not self.done.is_set():
-                text = TEXTS[self.rounds % len(TEXTS)]
-                await asyncio.gather(
-                    *(
-                        self.traffic.apost(client, text, f"{self.prefix}.{phone}.{self.rounds}", phone)
-                        for phone in self.phones
-                    )
-                )
-                self.rounds += 1
-                await asyncio.sleep(ROUND_EVERY_S)
 
 
 def _busy(stack: Stack) -> bool:
@@ -89,7 +59,7 @@ def test_sigkill_a_worker_mid_drain_20_times_loses_nothing_and_answers_nothing_t
         for worker in stack.workers:
             worker.wait_ready()
         phones = [f"51966{int(deployment.distributed)}{i:05d}" for i in range(CONVERSATIONS)]
-        feeder = Feeder(stack.traffic(), phones, f"wamid.kill.{deployment.name}")
+        feeder = Feeder(stack.traffic(), phones, f"wamid.kill.{deployment.name}", ROUND_EVERY_S)
         started = time.monotonic()
         feeder.start()
         busy_kills = 0

@@ -12,21 +12,18 @@ know that Redis is part of the run; the test starts its own ``redis-server``) an
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
-from fakes.live import Traffic, free_port
-from fakes.reliability import TEXTS, running_stack, verify
+from fakes.live import free_port
+from fakes.reliability import Feeder, running_stack, verify
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -87,30 +84,6 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
         server.kill()
 
 
-class Feeder(threading.Thread):
-    """Customers writing all along: round after round, one message per conversation."""
-
-    def __init__(self, traffic: Traffic, phones: list[str]) -> None:
-        super().__init__(name="feeder", daemon=True)
-        self.traffic, self.phones = traffic, phones
-        self.done = threading.Event()
-        self.rounds = 0
-
-    def run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        async with httpx.AsyncClient(timeout=60.0) as client:
-            while not self.done.is_set():
-                body = TEXTS[self.rounds % len(TEXTS)]
-                await asyncio.gather(*(
-                    self.traffic.apost(client, body, f"wamid.outage.{phone}.{self.rounds}", phone)
-                    for phone in self.phones
-                ))
-                self.rounds += 1
-                await asyncio.sleep(ROUND_EVERY_S)
-
-
 def terminate_connections(database_url: str, application_name: str) -> int:
     """``pg_terminate_backend`` on every connection of ``application_name``; returns how many."""
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -137,7 +110,7 @@ def test_workers_survive_a_redis_restart_and_killed_postgres_connections_mid_loa
         stack.workers = [worker.start() for worker in workers]
         for worker in stack.workers:
             worker.wait_ready()
-        feeder = Feeder(stack.traffic(), [f"51977{i:06d}" for i in range(CONVERSATIONS)])
+        feeder = Feeder(stack.traffic(), [f"51977{i:06d}" for i in range(CONVERSATIONS)], "wamid.outage", ROUND_EVERY_S)
         feeder.start()
         time.sleep(1.5)  # messages flowing
 
