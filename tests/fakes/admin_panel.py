@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from chasqui.accounts import create_user
-from chasqui.db.models import AuditLog
+from chasqui.db.models import AuditLog, Order, OutboxMessage
 
 PASSWORD = "clave-segura-123"
 _counter = itertools.count(1)
@@ -74,3 +74,11 @@ def flash_follow(panel: Panel, response) -> str:
     """The page a redirect leads to (where the flash message is shown)."""
     assert response.status_code == 303, response.text[:500]
     return panel.get(response.headers["location"]).text
+
+
+def customer_texts(client, order_id: int) -> list[str]:
+    """The texts queued to the customer of an order's conversation, in order."""
+    with runtime_of(client).session() as session:
+        order = session.get(Order, order_id)
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.conversation_id == order.conversation_id))
+        return [row.payload.get("text", {}).get("body", "") for row in rows]

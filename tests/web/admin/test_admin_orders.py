@@ -7,11 +7,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from fakes.admin_panel import audit_count
+from fakes.admin_panel import audit_count, customer_texts
 from fakes.webapp import runtime_of
 from sqlalchemy import select
 
-from chasqui.db.models import Conversation, Order, OrderItem, OutboxMessage, Product
+from chasqui.db.models import Conversation, Order, OrderItem, Product
 
 
 def _order(client, slug: str, number: str, status: str = "payment_reported", **fields) -> int:
@@ -38,13 +38,6 @@ def _order(client, slug: str, number: str, status: str = "payment_reported", **f
                       modifiers=["sin nueces"]),
         ])
         return order.id
-
-
-def _customer_texts(client, order_id: int) -> list[str]:
-    with runtime_of(client).session() as session:
-        order = session.get(Order, order_id)
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.conversation_id == order.conversation_id))
-        return [row.payload.get("text", {}).get("body", "") for row in rows]
 
 
 def _status(client, order_id: int) -> str:
@@ -99,7 +92,7 @@ def test_verify_moves_a_reported_payment_to_paid_and_tells_the_customer(client, 
     assert _status(client, order_id) == "paid"
     with runtime_of(client).session() as session:
         assert session.get(Order, order_id).paid_at is not None
-    assert any("00072" in text and "confirmado" in text for text in _customer_texts(client, order_id))
+    assert any("00072" in text and "confirmado" in text for text in customer_texts(client, order_id))
     assert audit_count(client, "order.payment.verify") == 1
     page = panel.get(response.headers["location"]).text
     assert "Pedido 00072: pago verificado" in page
@@ -113,7 +106,7 @@ def test_reject_sends_the_order_back_to_pending(client, login_as) -> None:
     panel = login_as("owner")
     response = panel.post(f"/admin/orders/{order_id}/reject-payment")
     assert response.status_code == 303 and _status(client, order_id) == "pending_payment"
-    assert any("No encontramos el pago" in text for text in _customer_texts(client, order_id))
+    assert any("No encontramos el pago" in text for text in customer_texts(client, order_id))
     assert audit_count(client, "order.payment.reject") == 1
 
 
@@ -124,7 +117,7 @@ def test_another_tenants_order_is_not_found(client, login_as) -> None:
         assert panel.post(f"/admin/orders/{theirs}/{action}").status_code == 404
     assert panel.get(f"/admin/orders/{theirs}/voucher").status_code == 404
     assert "#00074" not in panel.get("/admin/orders").text
-    assert _status(client, theirs) == "payment_reported" and _customer_texts(client, theirs) == []
+    assert _status(client, theirs) == "payment_reported" and customer_texts(client, theirs) == []
 
 
 def test_without_csrf_nothing_changes(client, login_as) -> None:
@@ -134,7 +127,7 @@ def test_without_csrf_nothing_changes(client, login_as) -> None:
     assert response.status_code == 400
     response = panel.client.post(f"/admin/orders/{order_id}/reject-payment", data={"csrf_token": "falso"})
     assert response.status_code == 400
-    assert _status(client, order_id) == "payment_reported" and _customer_texts(client, order_id) == []
+    assert _status(client, order_id) == "payment_reported" and customer_texts(client, order_id) == []
     assert client.get("/admin/orders").status_code == 303  # not logged in: to the login page
 
 

@@ -7,11 +7,10 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from fakes.admin_panel import audit_count
+from fakes.admin_panel import audit_count, customer_texts
 from fakes.webapp import runtime_of
-from sqlalchemy import select
 
-from chasqui.db.models import Conversation, Order, OrderItem, OutboxMessage
+from chasqui.db.models import Conversation, Order, OrderItem
 
 
 def _token(login_as, tenant: str = "dulce-lima") -> str:
@@ -43,13 +42,6 @@ def _order(client, slug: str, number: str, status: str = "payment_reported") -> 
         return order.id
 
 
-def _customer_texts(client, order_id: int) -> list[str]:
-    with runtime_of(client).session() as session:
-        order = session.get(Order, order_id)
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.conversation_id == order.conversation_id))
-        return [row.payload.get("text", {}).get("body", "") for row in rows]
-
-
 def test_api_verifies_a_reported_payment_and_tells_the_customer(client, login_as) -> None:
     token = _token(login_as)
     order_id = _order(client, "dulce-lima", "00091")
@@ -58,7 +50,7 @@ def test_api_verifies_a_reported_payment_and_tells_the_customer(client, login_as
     body = response.json()
     assert body["status"] == "paid" and body["paid_at"]
     assert body["items"][0]["quantity"] == "1.5"  # a measured quantity, not a 500
-    assert any("00091" in text and "confirmado" in text for text in _customer_texts(client, order_id))
+    assert any("00091" in text and "confirmado" in text for text in customer_texts(client, order_id))
     assert audit_count(client, "order.payment.verify") == 1
     again = client.post(f"/api/v1/orders/{order_id}/verify-payment", headers=_auth(token))
     assert again.status_code == 409
@@ -69,7 +61,7 @@ def test_api_rejects_a_reported_payment_back_to_pending(client, login_as) -> Non
     order_id = _order(client, "dulce-lima", "00092")
     response = client.post(f"/api/v1/orders/{order_id}/reject-payment", headers=_auth(token))
     assert response.status_code == 200 and response.json()["status"] == "pending_payment"
-    assert any("No encontramos el pago" in text for text in _customer_texts(client, order_id))
+    assert any("No encontramos el pago" in text for text in customer_texts(client, order_id))
     assert client.post(f"/api/v1/orders/{order_id}/reject-payment", headers=_auth(token)).status_code == 409
     # a pending payment may still be verified (the shop saw the money before the customer wrote)
     assert client.post(f"/api/v1/orders/{order_id}/verify-payment", headers=_auth(token)).json()["status"] == "paid"
