@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chasqui.db.models import Product, ProductVariant, Promotion
+from chasqui.domain import format_quantity
 from chasqui.tenants.schema import BusinessSection, ProductEntry, TenantFile, cross_check
 from chasqui.web.admin.forms import FormReader
 from chasqui.web.admin.forms import _spanish as spanish_message
@@ -68,12 +69,7 @@ COLUMNS = (
 
 def quantity_text(value: Decimal | None) -> str:
     """``6.000`` → ``6``, ``0.250`` → ``0.25`` (no exponent); None → ``""``."""
-    if value is None:
-        return ""
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+    return "" if value is None else format_quantity(Decimal(value))
 
 
 def modifiers_text(modifiers: list[Any] | None) -> str:
