@@ -144,11 +144,11 @@ class _Index:
     catalog_words: tuple[str, ...]  # folded catalog words, for fuzzy "is this a product?"
 
 
-_INDEXES: dict[int, tuple[TenantSnapshot, _Index]] = {}
+_INDEXES: dict[int, tuple[TenantSnapshot, _Index]] = {}  # tenant id -> its latest snapshot's index
 
 
 def _index(tenant: TenantSnapshot) -> _Index:
-    cached = _INDEXES.get(id(tenant))
+    cached = _INDEXES.get(tenant.id)
     if cached is not None and cached[0] is tenant:
         return cached[1]
     business = tenant.business
@@ -179,7 +179,7 @@ def _index(tenant: TenantSnapshot) -> _Index:
     index = _Index(tuple(docs), idf, catalog, tuple(sorted(folded_words)))
     if len(_INDEXES) > 64:
         _INDEXES.clear()
-    _INDEXES[id(tenant)] = (tenant, index)
+    _INDEXES[tenant.id] = (tenant, index)
     return index
 
 
