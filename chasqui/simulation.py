@@ -99,6 +99,7 @@ def _extras(result: Any) -> dict[str, Any]:
         "choices": [o.title for o in d.choices.options] if d.choices else [],
         "media": [{"type": "image", "caption": p.caption} for p in d.photos],
         "labels": list(result.labels),
+        "commands": [c.as_json() for c in d.commands],
     }
     if result.step is not None:
         extras["step"] = result.step

@@ -47,7 +47,7 @@ LINE_KEYS = frozenset({
     "cart", "cart_total", "order", "state", "notifications",
 })
 # CONTRACT §4: choices and media on every line; transcript, step and labels where they apply
-OPTIONAL_LINE_KEYS = frozenset({"choices", "media", "labels", "step", "transcript"})
+OPTIONAL_LINE_KEYS = frozenset({"commands", "choices", "media", "labels", "step", "transcript"})
 SOURCES = ("ml", "llm", "rule", "fallback", "none")
 STATES = ("bot", "escalated", "paused")
 ORDER_STATUSES = ("pending_payment", "payment_reported", "paid", "cancelled", "preparing", "on_the_way", "delivered")

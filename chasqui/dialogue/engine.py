@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chasqui.dialogue import address, asking, clauses, hours, questions, shop_answers, variants
+from chasqui.dialogue import address, asking, clauses, commands, compound, hours, questions, shop_answers, variants
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue import sellable as sellable_skus
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
@@ -284,7 +284,42 @@ class Engine:
     def handle_customer(
         self, text: str, state: ConversationState, now: datetime, *, kind: str = "text", choice: str | None = None
     ) -> Decision:
-        """``choice``: the id of the button or list row the customer tapped, when the message is one."""
+        """``choice``: the id of the button or list row the customer tapped, when the message is one.
+
+        A message of several commands ("quita la chicha y pon dos inka kola") is decided clause by
+        clause (``commands.plan``, ``compound.run``); the decision lists the commands carried out."""
+        parts = self._clauses(text, state, now) if choice is None and kind == "text" else None
+        if parts:
+            return compound.run(parts, state, now, lambda part, current: self._decide(part, current, now))
+        return self._decide(text, state, now, kind=kind, choice=choice)
+
+    def _clauses(self, text: str, state: ConversationState, now: datetime) -> list[str] | None:
+        if state.status == ESCALATED or (state.status == PAUSED and state.paused_until and now < state.paused_until):
+            return None
+        answering = state.memory.get("awaiting") == "address" and bool(state.cart)
+        place, _said = address.split(text or "", answering=answering, matcher=self.brain.matcher)
+        if place is not None:  # an address's words are never commands
+            return None
+        return commands.plan(text or "", self._analyze_piece)
+
+    def _analyze_piece(self, piece: str) -> Analysis:
+        analysis = analyze(piece, self.brain.matcher, self.brain.model)
+        return clauses.join_value_mentions(analysis, self.tenant.product_of)
+
+    def _base_sku(self, sku: str) -> str:
+        product = self.tenant.product_of(sku)
+        return product.sku if product is not None else sku
+
+    def _decide(
+        self, text: str, state: ConversationState, now: datetime, *, kind: str = "text", choice: str | None = None
+    ) -> Decision:
+        d = self._decide_turn(text, state, now, kind=kind, choice=choice)
+        d.commands = commands.describe(state, d, self._base_sku, text)
+        return d
+
+    def _decide_turn(
+        self, text: str, state: ConversationState, now: datetime, *, kind: str = "text", choice: str | None = None
+    ) -> Decision:
         tap = offers.decode(choice)
         if tap is not None:  # the option's full words (a title may have been cut to fit WhatsApp)
             text = offers.tapped_text(self.tenant, Composer(self.tenant, 0).say, tap) or text
@@ -943,6 +978,7 @@ class Engine:
         else:
             turn.append_to_last("cerrado_ahora", next_open=hours.next_opening(business, turn.now))
         turn.memory["last_topic"] = "hours"
+        turn.decision.answered.append("hours")
 
     def _unknown_place(self, folded: str) -> str | None:
         match = _PLACE.search(folded)

@@ -427,6 +427,7 @@ def say(engine, turn, answer: ShopAnswer) -> None:
         turn.reply(key, **values)
     turn.memory.update(answer.memory)
     turn.memory["last_topic"] = answer.kind
+    turn.decision.answered.append(answer.kind)
     if answer.kind != "haggling":
         return
     from chasqui.dialogue.pricing import active_promotions

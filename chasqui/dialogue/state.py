@@ -156,3 +156,5 @@ class Decision:
     photos: list[Photo] = field(default_factory=list)  # product photos sent after the replies
     labels: list[str] = field(default_factory=list)  # chat roles to label the conversation with (flows)
     step: str | None = None  # the flow step after this message (flow tenants)
+    answered: list[str] = field(default_factory=list)  # what the shop's answers were about (hours, policy...)
+    commands: list[Any] = field(default_factory=list)  # chasqui.dialogue.commands.Command carried out, in order
