@@ -31,7 +31,7 @@ from chasqui.db.models import (
 )
 from chasqui.dialogue.placeholders import template_problems
 from chasqui.tenants.io import default_templates
-from chasqui.tenants.schema import HOURS_RE, WEEKDAYS, FaqEntry, PolicyEntry, fold_name
+from chasqui.tenants.schema import CLOSED, HOURS_RE, WEEKDAYS, FaqEntry, PolicyEntry, fold_name
 from chasqui.tenants.snapshot import stored_templates
 from chasqui.web.admin.common import (
     Access,
@@ -111,7 +111,7 @@ def _bot_form_values(bot: BotSettings, hours: dict[str, str]) -> dict[str, Any]:
         "intervention_enabled": bot.intervention_enabled,
         "intervention_timeout_seconds": str(bot.intervention_timeout_seconds),
         "operator_numbers": "\n".join(bot.operator_numbers or []),
-        **{f"hours_{day}": hours.get(day, "") for day in WEEKDAYS},
+        **{f"hours_{day}": "cerrado" if hours.get(day) == CLOSED else hours.get(day, "") for day in WEEKDAYS},
     }
 
 
@@ -139,18 +139,33 @@ def bot_form(request: Request) -> Response:
 
 
 def read_hours(reader: FormReader) -> dict[str, str]:
+    """One value per day: a range "09:00-20:00", split shifts "07:00-13:00, 16:00-20:00", or "cerrado"
+    (stored as "closed"); an empty box leaves the day out (closed when other days are listed)."""
     hours: dict[str, str] = {}
     for day in WEEKDAYS:
-        span = reader.text(f"hours_{day}", f"Horario del {DAY_NAMES[day].lower()}", max_len=20).replace(" ", "")
+        field = f"Horario del {DAY_NAMES[day].lower()}"
+        span = reader.text(f"hours_{day}", field, max_len=60).replace(" ", "").lower()
         if not span:
             continue
-        if not HOURS_RE.fullmatch(span) or span.split("-")[0] >= span.split("-")[1]:
-            reader.error(
-                f"Horario del {DAY_NAMES[day].lower()}: escribe un rango como 09:00-20:00 (o déjalo vacío si cierran)."
-            )
+        if span in ("cerrado", CLOSED):
+            hours[day] = CLOSED
             continue
-        hours[day] = span
+        shifts = span.split(",")
+        if not all(_shift_ok(shift) for shift in shifts) or not _in_order(shifts):
+            reader.error(f"{field}: escribe un rango como 09:00-20:00, turnos partidos como "
+                         "07:00-13:00,16:00-20:00 o «cerrado».")
+            continue
+        hours[day] = ",".join(shifts)
     return hours
+
+
+def _shift_ok(shift: str) -> bool:
+    return bool(HOURS_RE.fullmatch(shift)) and shift.split("-")[0] < shift.split("-")[1]
+
+
+def _in_order(shifts: list[str]) -> bool:
+    """Split shifts come in order and do not overlap."""
+    return all(a.split("-")[1] <= b.split("-")[0] for a, b in zip(shifts, shifts[1:], strict=False))
 
 
 @router.post("/bot")

@@ -266,3 +266,26 @@ def test_a_stale_or_missing_csrf_token_is_refused(client, login_as) -> None:
     response = owner.client.post("/admin/config/bot", data=BOT_FORM | {"csrf_token": "falso"})
     assert response.status_code == 400 and "El formulario expiró" in response.text
     assert _bot(client).name != "Chasquicito"
+
+
+def _hours(client, slug: str = "dulce-lima") -> dict:
+    with runtime_of(client).session() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        return dict(session.scalar(select(BusinessSettings).where(BusinessSettings.tenant_id == tenant.id)).hours)
+
+
+def test_split_shifts_and_closed_days_are_edited_in_the_panel_and_the_bot_says_them(client, login_as) -> None:
+    owner = login_as("owner")
+    form = BOT_FORM | {"hours_mon": "cerrado", "hours_tue": "07:00-13:00, 16:00-20:00"}
+    flash_follow(owner, owner.post("/admin/config/bot", form))
+    hours = _hours(client)
+    assert hours["mon"] == "closed" and hours["tue"] == "07:00-13:00,16:00-20:00"
+    page = owner.get("/admin/config/bot").text
+    assert 'value="cerrado"' in page and 'value="07:00-13:00,16:00-20:00"' in page
+    said = " ".join(_bot_says(client, "¿a qué hora atienden el martes? ¿y el lunes abren?", phone="51987555002"))
+    assert "07:00" in said and "16:00" in said
+
+    overlapping = BOT_FORM | {"hours_tue": "07:00-13:00,12:00-20:00"}
+    response = owner.post("/admin/config/bot", overlapping)
+    assert response.status_code == 400 and "turnos partidos" in response.text
+    assert _hours(client)["tue"] == "07:00-13:00,16:00-20:00"  # nothing saved
