@@ -172,6 +172,7 @@ class Business:
     pickup_address: str = ""
     free_delivery_over: Decimal | None = None
     min_order: Decimal | None = None  # no delivery below this subtotal
+    orders_when_closed: bool = True  # outside opening hours an order is taken for later (False: not taken)
     policies: tuple[Policy, ...] = ()
     haggling: str | None = None  # the shop's answer to haggling (None: a polite default)
     faq: tuple[Faq, ...] = ()

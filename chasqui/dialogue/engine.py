@@ -1238,7 +1238,8 @@ class Engine:
             turn.memory.pop("awaiting", None)
             business = self.tenant.business
             if not hours.is_open(business, turn.now) and not turn.memory.get("told_closed"):
-                turn.append_to_last("pedido_fuera_de_horario", next_open=hours.next_opening(business, turn.now))
+                key = "pedido_fuera_de_horario" if business.orders_when_closed else "cerrado_sin_pedidos"
+                turn.append_to_last(key, next_open=hours.next_opening(business, turn.now))
                 turn.memory["told_closed"] = True
             turn.offer(offers.order_next_step(turn.say.say, with_view=True))
 
@@ -1550,6 +1551,11 @@ class Engine:
             return
         if not self._is_cash(memory.get("payment_method")):
             memory.pop("change_for", None)
+        business = self.tenant.business
+        if not business.orders_when_closed and not hours.is_open(business, turn.now):
+            memory.pop("readback", None)  # no order while closed: the cart waits for opening time
+            turn.reply("cerrado_sin_pedidos", next_open=hours.next_opening(business, turn.now))
+            return
         facts = self._checkout_facts(turn)
         shown = turn.state.memory.get("readback")
         if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn):

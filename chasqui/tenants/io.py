@@ -262,6 +262,7 @@ def _apply_settings(tenant: Tenant, data: TenantFile) -> None:
             "pickup_address": biz.delivery.pickup_address,
             "free_delivery_over": biz.delivery.free_over,
             "min_order": biz.delivery.min_order,
+            "orders_when_closed": biz.orders_when_closed,
             "policies": [p.model_dump(mode="json") for p in biz.policies],
             "haggling": biz.haggling,
             "faq": [f.model_dump(mode="json") for f in data.knowledge.faq],
@@ -499,6 +500,7 @@ def export_tenant(session: Session, slug: str | int, *, secret_key: str | None =
             },
             **({"policies": list(biz.policies)} if biz.policies else {}),
             "haggling": biz.haggling,
+            **({} if biz.orders_when_closed else {"orders_when_closed": False}),
         },
         "bot": {
             "name": bot.name or "Asistente",

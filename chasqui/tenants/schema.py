@@ -198,6 +198,7 @@ class BusinessSection(_Model):
     delivery: DeliverySection = DeliverySection()
     policies: list[PolicyEntry] = []  # answered when asked, in the shop's words
     haggling: str | None = None  # the shop's own answer to "¿me lo dejas en...?" (None: polite default)
+    orders_when_closed: bool = True  # take orders outside opening hours, for when the shop opens
 
     @field_validator("timezone")
     @classmethod

@@ -118,6 +118,7 @@ def _business(tenant: Tenant, row: BusinessSettings | None) -> domain.Business:
         pickup_address=row.pickup_address,
         free_delivery_over=row.free_delivery_over,
         min_order=row.min_order,
+        orders_when_closed=bool(row.orders_when_closed),
         policies=tuple(
             domain.Policy(topic=str(p.get("topic", "")), text=str(p.get("text", ""))) for p in row.policies or ()
         ),

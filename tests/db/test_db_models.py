@@ -133,6 +133,7 @@ def _graph() -> list[Base]:
             pickup_address="Larco",
             free_delivery_over=Decimal("150.00"),
             min_order=Decimal("20.00"),
+            orders_when_closed=False,
             policies=[{"topic": "cambios", "text": "Dentro de 7 días."}],
             haggling="Ya es precio de fábrica 🙏",
             faq=[{"q": "¿Hacen tortas personalizadas?", "a": "Sí, con 48 horas."}],

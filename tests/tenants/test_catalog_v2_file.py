@@ -167,3 +167,17 @@ def test_import_export_round_trips_every_new_key_and_refuses_without_writing(
     with Session(db_engine) as session:
         assert [v.sku for v in _rows(session, m.ProductVariant)][-1] == "ZAP-RUN-38-NE"
         assert export_tenant(session, "jugueria-dona-tere")["catalog"][5]["variants"][0]["stock"] == 3
+
+
+def test_a_shop_that_takes_no_orders_while_closed_keeps_it_through_export(
+    db_engine: Engine, v2: dict[str, Any]
+) -> None:
+    v2["business"]["orders_when_closed"] = False
+    with session_scope(db_engine) as session:
+        import_tenant(session, v2)
+    with Session(db_engine) as session:
+        exported = export_tenant(session, "jugueria-dona-tere")
+    assert exported["business"]["orders_when_closed"] is False
+    v2["business"]["orders_when_closed"] = "a veces"
+    with pytest.raises(TenantFileError, match="orders_when_closed"):
+        parse_tenant_data(v2)

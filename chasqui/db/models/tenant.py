@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Boolean, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chasqui.db.base import MYSQL_TABLE_OPTIONS, Base, created_at, tenant_fk, updated_at
@@ -68,6 +69,8 @@ class BusinessSettings(Base):
     free_delivery_over: Mapped[Decimal | None] = mapped_column(Money())
     # Catalog version 2 (CONTRACT §8)
     min_order: Mapped[Decimal | None] = mapped_column(Money())  # no delivery below this subtotal
+    # outside opening hours an order is taken for later (False: the cart waits, no order is placed)
+    orders_when_closed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true(), nullable=False)
     policies: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)  # [{topic, text}]
     haggling: Mapped[str | None] = mapped_column(Text)  # the shop's answer to haggling
     faq: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)  # [{q, a}]

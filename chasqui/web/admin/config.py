@@ -309,6 +309,7 @@ def _business_values(tenant: Tenant, biz: BusinessSettings) -> dict[str, Any]:
         "pickup_address": biz.pickup_address,
         "free_delivery_over": "" if biz.free_delivery_over is None else f"{biz.free_delivery_over:.2f}",
         "min_order": "" if biz.min_order is None else f"{biz.min_order:.2f}",
+        "orders_when_closed": biz.orders_when_closed,
         "haggling": biz.haggling or "",
     }
 
@@ -375,6 +376,7 @@ def business_save(request: Request, form: PanelForm) -> Response:
         "pickup_address": reader.text("pickup_address", "Dirección de recojo", max_len=500),
         "free_delivery_over": reader.decimal("free_delivery_over", "Delivery gratis desde", required=False),
         "min_order": reader.decimal("min_order", "Pedido mínimo para delivery", required=False),
+        "orders_when_closed": reader.boolean("orders_when_closed"),
         "haggling": reader.text("haggling", "Regateo", max_len=MAX_LONG_TEXT) or None,
     }
     if values["timezone"] and not _valid_timezone(values["timezone"]):

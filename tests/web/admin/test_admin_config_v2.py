@@ -50,6 +50,10 @@ def test_policies_faq_min_order_haggling_and_zone_aliases(client, login_as) -> N
     assert owner.post("/admin/config/business", values).status_code == 303
     biz = _business(client)
     assert biz.min_order == Decimal("20.00") and biz.haggling == "No hacemos rebajas 🙏"
+    assert biz.orders_when_closed is False  # the box was not ticked: no orders while closed
+    assert 'name="orders_when_closed" >' in owner.get("/admin/config/business").text.replace("  ", " ")
+    assert owner.post("/admin/config/business", values | {"orders_when_closed": "on"}).status_code == 303
+    assert _business(client).orders_when_closed is True
 
     assert owner.post("/admin/config/zones", {"name": "San Martín de Porres", "fee": "5", "aliases": "SMP, san martin"})
     clash = owner.post("/admin/config/zones", {"name": "Otra", "fee": "5", "aliases": "smp"})
