@@ -211,3 +211,19 @@ def test_excel_bad_variant_rows_are_reported_with_their_row_and_nothing_changes(
     assert again.status_code == 400
     assert "Fila 4: Variante 3 (ZAP-RUN-38-NE), SKU: «ZAP-RUN-38-NE» ya lo usa la variante ZAP-RUN-38-NE" in again.text
     assert _catalog_state(client) == before
+
+
+def test_the_catalog_list_says_sold_out_by_variant(client, login_as) -> None:
+    owner = login_as("owner")
+    owner.post("/admin/catalog/new", SHOE)  # the product's own stock is 0; one variant has 3 pairs
+    row = _row(owner.get("/admin/catalog?q=Flex").text, "Zapatilla running Flex")
+    assert "1 variante(s) agotada(s)" in row and ">agotado<" not in row and "3 en 2 variante(s)" in row
+    shoe = _product(client, "ZAP-RUN")
+    owner.post(f"/admin/catalog/products/{shoe.id}", SHOE | {"v0_stock": "0"})
+    row = _row(owner.get("/admin/catalog?q=Flex").text, "Zapatilla running Flex")
+    assert ">agotado<" in row and "variante(s) agotada(s)" not in row
+
+
+def _row(page: str, name: str) -> str:
+    start = page.index(f">{name}</a>")
+    return page[start:page.index("</tr>", start)]
