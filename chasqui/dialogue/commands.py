@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Protocol
 
 from chasqui.dialogue.cues import fold, has_cue, has_stem
 from chasqui.dialogue.state import CancelOrder, ConversationState, Decision, PlaceOrder, ReportPayment
@@ -73,6 +74,9 @@ class Command:
     about: str | None = None  # ask: price | stock | info | policy | delivery | hours | payment | catalog | ...
     kind: str | None = None  # fact: fulfillment | zone | address | payment | change | notes
     text: str = ""  # the clause's words
+    quantity: Any = None  # add / set_quantity: how many (a Quantity)
+    value: str | None = None  # fact: the value (pickup | delivery, a method code); human: the reason
+    zone: str | None = None  # fact fulfillment: the delivery zone's name
 
     def as_json(self) -> dict:
         out: dict = {"op": self.op}
@@ -91,6 +95,17 @@ _ANSWERED = {
     "min_order": Command(ASK, about="delivery"), "zone_total": Command(ASK, about="total"),
     "hours": Command(ASK, about="hours"),
 }
+
+
+class CommandRunner(Protocol):
+    """What carries out commands on a turn: the engine (``chasqui.dialogue.executor``). The LLM teacher
+    depends on this, not on the engine."""
+
+    tenant: Any
+
+    def run_command(self, turn: Any, command: Command) -> None: ...
+
+    def run_intent(self, turn: Any, intent: str) -> None: ...
 
 
 @dataclass
@@ -133,6 +148,8 @@ def clause_op(piece: str, analysis: Analysis) -> str | None:
         return ASK if intent in _ASK_ABOUT or e.products or e.categories or intent == "fuera_de_alcance" else None
     if requests and (e.products or e.quantities or intent in ("agregar_producto", "modificar_cantidad")):
         return ADD
+    if any(m.quantity is not None for m in e.products) and intent in ("agregar_producto", "modificar_cantidad"):
+        return ADD  # "y una leche de tigre": a counted item is an order, with or without a verb
     if e.products and has_cue(folded, "line_note_leads"):
         return NOTE
     return None

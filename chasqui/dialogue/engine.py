@@ -14,7 +14,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chasqui.dialogue import address, asking, clauses, commands, compound, hours, questions, shop_answers, variants
+from chasqui.dialogue import (
+    address,
+    asking,
+    clauses,
+    commands,
+    compound,
+    executor,
+    hours,
+    questions,
+    shop_answers,
+    variants,
+)
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue import sellable as sellable_skus
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
@@ -66,21 +77,15 @@ from chasqui.domain import (
 from chasqui.nlu.analyzer import Analysis, analyze
 from chasqui.nlu.classifier import IntentModel
 from chasqui.nlu.entities import CatalogMatcher, ProductMention, model_tokens
+from chasqui.nlu.intents import ESCALATING, INFORMATIONAL
 from chasqui.nlu.lexicon import COMMON_WORDS
 from chasqui.nlu.normalize import CATEGORY_TOKEN, PRODUCT_TOKEN
 
 if TYPE_CHECKING:
     from chasqui.llm.teacher import Teacher
 
-# Intents that only read data: safe to answer even when the model is not sure.
-INFORMATIONAL = {
-    "saludo", "despedida", "agradecimiento", "consultar_precio", "consultar_catalogo",
-    "consultar_disponibilidad", "consultar_pago", "consultar_delivery", "consultar_promociones",
-    "ver_carrito", "fuera_de_alcance",
-}
 # Questions a short "y ...?" follow-up can continue.
 FOLLOW_UP_INTENTS = {"consultar_precio", "consultar_disponibilidad", "consultar_delivery"}
-ESCALATING = {"solicitar_humano", "queja_reclamo"}
 # Below the tenant's threshold, a guess is acted on only above these probabilities; undoing
 # the customer's cart or order needs more certainty than answering a question.
 DESTRUCTIVE = {"vaciar_carrito", "cancelar_pedido", "modificar_cantidad"}
@@ -374,6 +379,13 @@ class Engine:
             d.cart_lines = lines_of(d.cart, state.cart_lines, turn.additions)
         d.replies = merge_replies(d.replies)
         return d
+
+    # -- commands from elsewhere (the LLM teacher's tools) -----------------------------------------
+    def run_command(self, turn: Turn, command: commands.Command) -> None:
+        executor.run(self, turn, command)
+
+    def run_intent(self, turn: Turn, intent: str) -> None:
+        self.HANDLERS[intent](self, turn)
 
     def _run_tapped(self, turn: Turn, intent: str) -> None:
         """A tapped option says what the customer wants: no guessing, no escalation checks."""

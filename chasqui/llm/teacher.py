@@ -25,15 +25,15 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from chasqui.dialogue import hours
+from chasqui.dialogue.commands import CommandRunner
 from chasqui.dialogue.composer import fmt_money
 from chasqui.dialogue.cues import fold
-from chasqui.dialogue.engine import ESCALATING, INFORMATIONAL, Engine, Turn
 from chasqui.dialogue.pricing import active_promotions, price_cart
 from chasqui.dialogue.state import ESCALATED, PENDING_PAYMENT, HistoryEntry, SampleLabel
 from chasqui.domain import Product, TenantSnapshot
 from chasqui.llm.client import Completion, LLMClient, LLMSettings, LLMUnavailable
 from chasqui.llm.tools import LABEL_TOOL, Action, Rejected, Validator, execute, tool_schema
-from chasqui.nlu.intents import INTENTS
+from chasqui.nlu.intents import ESCALATING, INFORMATIONAL, INTENTS
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Teacher:
         self.config = config
 
     # -- the engine's entry point ---------------------------------------------------------------
-    def teach(self, engine: Engine, turn: Turn) -> str | None:
+    def teach(self, engine: CommandRunner, turn: Any) -> str | None:
         """Decide the turn: returns the intent label after applying its effects, or None (the LLM is
         unavailable or said nothing usable: the engine goes on without it)."""
         try:
@@ -92,7 +92,7 @@ class Teacher:
             return None
         return self.apply(engine, turn, lesson)
 
-    def ask(self, tenant: TenantSnapshot, turn: Turn) -> Lesson | None:
+    def ask(self, tenant: TenantSnapshot, turn: Any) -> Lesson | None:
         messages = build_messages(tenant, turn, self.config)
         try:
             completion = self.client.complete(self.config, messages, tool_schema(tenant), tool_choice="required")
@@ -109,13 +109,13 @@ class Teacher:
             log.warning("teacher tool calls rejected: %s", "; ".join(f"{r.name}: {r.reason}" for r in lesson.rejected))
         return lesson
 
-    def apply(self, engine: Engine, turn: Turn, lesson: Lesson) -> str | None:
+    def apply(self, engine: CommandRunner, turn: Any, lesson: Lesson) -> str | None:
         d = turn.decision
         start = len(d.replies)
         for action in lesson.actions:
             execute(engine, turn, action)
         if lesson.intent in ESCALATING and d.status != ESCALATED:
-            engine.HANDLERS[lesson.intent](engine, turn)
+            engine.run_intent(turn, lesson.intent)
         acted = len(d.replies) > start or d.status == ESCALATED
         text = shape_reply(lesson.reply, self.config.max_reply_chars, self.config.max_reply_sentences)
         if lesson.rejected:  # the words went with invalid actions: don't trust them either
@@ -126,7 +126,7 @@ class Teacher:
         if not acted and not text:
             if lesson.intent not in INFORMATIONAL or (lesson.rejected and not lesson.actions):
                 return None
-            engine.HANDLERS[lesson.intent](engine, turn)  # the facts from the database
+            engine.run_intent(turn, lesson.intent)  # the facts from the database
         if text:
             d.replies.insert(start, text)
         if not lesson.rejected:
@@ -221,7 +221,7 @@ def safe_text(text: str, tenant: TenantSnapshot) -> bool:
 
 
 # -- the prompt ---------------------------------------------------------------------------------------
-def build_messages(tenant: TenantSnapshot, turn: Turn, config: LLMSettings) -> list[dict[str, str]]:
+def build_messages(tenant: TenantSnapshot, turn: Any, config: LLMSettings) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": system_prompt(tenant, turn, config)}]
     for entry in recent_history(turn, tenant.bot.context_messages):
         text = entry.text[:HISTORY_CHARS]
@@ -234,7 +234,7 @@ def build_messages(tenant: TenantSnapshot, turn: Turn, config: LLMSettings) -> l
     return messages
 
 
-def recent_history(turn: Turn, limit: int) -> list[HistoryEntry]:
+def recent_history(turn: Any, limit: int) -> list[HistoryEntry]:
     """The conversation's last ``limit`` messages, ending with the message being answered."""
     history = [h for h in turn.state.history if h.text]
     current = turn.analysis.text
@@ -243,7 +243,7 @@ def recent_history(turn: Turn, limit: int) -> list[HistoryEntry]:
     return history[-max(int(limit), 1):]
 
 
-def system_prompt(tenant: TenantSnapshot, turn: Turn, config: LLMSettings) -> str:
+def system_prompt(tenant: TenantSnapshot, turn: Any, config: LLMSettings) -> str:
     bot, business = tenant.bot, tenant.business
     money = lambda amount: fmt_money(tenant, amount)  # noqa: E731
     parts = [
@@ -282,7 +282,7 @@ def system_prompt(tenant: TenantSnapshot, turn: Turn, config: LLMSettings) -> st
     return "\n\n".join(parts)
 
 
-def _business_section(tenant: TenantSnapshot, turn: Turn) -> str:
+def _business_section(tenant: TenantSnapshot, turn: Any) -> str:
     business = tenant.business
     lines = [f"Negocio: {business.name}."]
     if business.description:
@@ -297,7 +297,7 @@ def _business_section(tenant: TenantSnapshot, turn: Turn) -> str:
     return " ".join(lines)
 
 
-def _cart_section(tenant: TenantSnapshot, turn: Turn) -> str:
+def _cart_section(tenant: TenantSnapshot, turn: Any) -> str:
     money = lambda amount: fmt_money(tenant, amount)  # noqa: E731
     priced = price_cart(tenant, turn.cart, turn.now.date())
     if priced.is_empty:
@@ -319,7 +319,7 @@ def _cart_section(tenant: TenantSnapshot, turn: Turn) -> str:
     return " ".join(lines)
 
 
-def relevant_products(tenant: TenantSnapshot, turn: Turn) -> list[Product]:
+def relevant_products(tenant: TenantSnapshot, turn: Any) -> list[Product]:
     """All active products of a small catalog; for a large one, those the message and the
     conversation point at: the matcher's mentions, fuzzy matches of the text, the cart and memory."""
     active = [p for p in tenant.products if p.active]

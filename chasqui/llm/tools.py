@@ -1,37 +1,31 @@
 """The teacher's tools: their JSON schema, the validation of every call against the tenant's data,
-and their execution through the dialogue engine's own handlers.
+and their execution as the same commands a typed message becomes (``chasqui.dialogue.commands``).
 
 The LLM never states an amount: it names a product (by SKU), a quantity, a payment method or a
-zone, and Chasqui does the rest with the same code the intent model's path uses (``_add_items``,
-``h_modificar_cantidad``, ``h_confirmar_pedido``...), so prices, stock caps, promotions, delivery
-fees and order totals always come from the database. A call with an unknown SKU, method or zone,
-a quantity out of range or an argument the schema does not have is rejected, not "fixed".
+zone; each validated call becomes a ``Command`` that the engine runs with the code that runs typed
+messages (``chasqui.dialogue.executor``), so prices, stock caps, promotions, delivery fees and order
+totals always come from the database. This module depends on the commands module only. A call with
+an unknown SKU, method or zone, a quantity out of range or an argument the schema does not have is
+rejected, not "fixed".
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from chasqui.dialogue import commands as c
+from chasqui.dialogue.commands import Command, CommandRunner
 from chasqui.dialogue.cues import fold
-from chasqui.dialogue.state import ESCALATED
 from chasqui.domain import TenantSnapshot
 from chasqui.llm.client import ToolCall
-from chasqui.nlu.entities import Entities, ProductMention
 from chasqui.nlu.intents import INTENTS
-
-if TYPE_CHECKING:
-    from chasqui.dialogue.engine import Engine, Turn
 
 LABEL_TOOL = "label_intent"
 MAX_QUANTITY = 99
 ESCALATION_REASON = "derivado por el asistente"
-_PICKUP_TEXT = "recojo en tienda"  # read by the engine's pickup cue
-_DELIVERY_TEXT = "delivery"
-_REMOVE_TEXT = "quita"
 BARE_TOOLS = ("empty_cart", "show_cart", "confirm_order", "confirm_payment", "cancel_order")
 
 
@@ -231,56 +225,27 @@ class Validator:
 
 
 # -- execution ------------------------------------------------------------------------------------
-@contextmanager
-def _reading(turn: Turn, entities: Entities, folded: str = "") -> Iterator[None]:
-    """Run a handler as if the message had said exactly ``entities`` (the LLM's validated call)."""
-    saved = turn.entities, turn.folded
-    turn.entities, turn.folded = entities, folded
-    try:
-        yield
-    finally:
-        turn.entities, turn.folded = saved
-
-
-def _mention(sku: str, quantity: int | None) -> ProductMention:
-    return ProductMention(sku=sku, candidates=(sku,), quantity=quantity, score=100.0, start=0, end=0)
-
-
-def execute(engine: Engine, turn: Turn, action: Action) -> None:
-    """Apply one validated action to the turn through the engine's handlers."""
+def to_command(action: Action) -> Command:
+    """The validated tool call as the command the engine runs for typed messages too."""
     name, args = action.name, action.args
-    if turn.decision.status == ESCALATED:
-        return
+    sku = (args["sku"],) if "sku" in args else ()
     if name == "add_to_cart":
-        with _reading(turn, Entities(products=(_mention(args["sku"], args["quantity"]),),
-                                     quantities=(args["quantity"],))):
-            engine._add_items(turn, [(args["sku"], args["quantity"])])
-    elif name == "change_quantity":
-        with _reading(turn, Entities(products=(_mention(args["sku"], args["quantity"]),),
-                                     quantities=(args["quantity"],))):
-            engine.h_modificar_cantidad(turn)
-    elif name == "remove_from_cart":
-        with _reading(turn, Entities(products=(_mention(args["sku"], None),)), _REMOVE_TEXT):
-            engine.h_modificar_cantidad(turn)
-    elif name == "empty_cart":
-        engine.h_vaciar_carrito(turn)
-    elif name == "show_cart":
-        engine.h_ver_carrito(turn)
-    elif name == "confirm_order":
-        with _reading(turn, Entities()):
-            engine.h_confirmar_pedido(turn)
-    elif name == "set_delivery":
-        zone = args.get("zone")
-        entities = Entities(zones=(zone,)) if zone else Entities()
-        with _reading(turn, entities, _PICKUP_TEXT if args["mode"] == "pickup" else _DELIVERY_TEXT):
-            engine.h_confirmar_pedido(turn)
-    elif name == "set_payment_method":
-        with _reading(turn, Entities(payment_methods=(args["method"],))):
-            engine.h_confirmar_pedido(turn)
-    elif name == "confirm_payment":
-        with _reading(turn, Entities()):
-            engine.h_confirmar_pago(turn)
-    elif name == "cancel_order":
-        engine.h_cancelar_pedido(turn)
-    elif name == "escalate_to_human":
-        engine._escalate(turn, ESCALATION_REASON)
+        return Command(c.ADD, items=sku, quantity=args["quantity"])
+    if name == "change_quantity":
+        return Command(c.SET_QUANTITY, items=sku, quantity=args["quantity"])
+    if name == "set_delivery":
+        return Command(c.FACT, kind="fulfillment", value=args["mode"], zone=args.get("zone") or None)
+    if name == "set_payment_method":
+        return Command(c.FACT, kind="payment", value=args["method"])
+    if name == "escalate_to_human":
+        return Command(c.HUMAN, value=ESCALATION_REASON)
+    return Command(_SIMPLE[name], items=sku)
+
+
+_SIMPLE = {"remove_from_cart": c.REMOVE, "empty_cart": c.EMPTY, "show_cart": c.VIEW_CART, "confirm_order": c.CONFIRM,
+           "confirm_payment": c.PAY, "cancel_order": c.CANCEL}
+
+
+def execute(runner: CommandRunner, turn: Any, action: Action) -> None:
+    """Apply one validated action to the turn: the engine runs its command."""
+    runner.run_command(turn, to_command(action))

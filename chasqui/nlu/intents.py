@@ -30,3 +30,12 @@ INTENTS: dict[str, str] = {
     "problema_pago": "Tiene un problema u objeción con el pago («no tengo yape», «no me pasa la tarjeta»).",
     OUT_OF_SCOPE: "No tiene que ver con comprar en la tienda (fútbol, clima, chistes, tareas, spam).",
 }
+
+
+# Intents that only read data: safe to answer even when the model is not sure.
+INFORMATIONAL = frozenset({
+    "saludo", "despedida", "agradecimiento", "consultar_precio", "consultar_catalogo",
+    "consultar_disponibilidad", "consultar_pago", "consultar_delivery", "consultar_promociones",
+    "ver_carrito", "fuera_de_alcance",
+})
+ESCALATING = frozenset({"solicitar_humano", "queja_reclamo"})
