@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import questions
+from chasqui.dialogue import questions, value_words
 from chasqui.dialogue.composer import join_es
 from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import Choice
@@ -48,6 +48,7 @@ class Request:
     options: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     quantity: int | None = None
+    pack: bool = False  # its words name a pack ("una caja de pilsen"): no single unit by default
 
     def label(self) -> str:
         return ", ".join([*self.options.values(), *self.unknown.values()])
@@ -132,6 +133,9 @@ def _spoken(value: str) -> frozenset[tuple[str, ...]]:
         if glued.isalpha() and len(fold(text).split()) > 1:
             out.add((glued,))
     out |= _amount_forms(value)
+    larger = value_words.scaled(value)  # "500 ml" is also "medio litro"
+    if larger:
+        out |= _amount_forms(larger)
     return frozenset(out)
 
 
@@ -157,6 +161,8 @@ def _index(product: Product) -> dict[tuple[str, ...], list[tuple[str, str]]]:
                 found = index.setdefault(tuple(_slip(w) for w in form), [])
                 if pair not in found:
                     found.append(pair)
+    for form, pair in value_words.number_forms(product).items():  # "de 20" for "cajetilla x20"
+        index.setdefault(form, [pair])
     return index
 
 
@@ -183,8 +189,11 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
                 break
         else:
             word = words[i]
+            sized = value_words.size_pick(product, word)
             if numeric and _NUMBER.match(word) and i > 0 and words[i - 1] in size_leads:
                 found.append((i, i + 1, numeric[0], word, False))
+            elif sized:  # "la chica": the smallest amount
+                found.append((i, i + 1, sized[0], sized[1], True))
             elif word in families:
                 found.append((i, i + 1, families[word], word, False))
             i += 1
@@ -197,7 +206,7 @@ _VALUE_JOINS = frozenset({"de", "x", "por", "del"})
 def _rest_of_value(words: Sequence[str], j: int, value: str) -> int:
     """Where a value named by its first words ends: the rest of its words said after them, joined by
     "de"/"x" ("caja de 100" for "caja x 100"), so that its number is never read as a count."""
-    rest = set(fold(value).split())
+    rest = set(fold(value).split()) | set(value_words.pieces(value))
     while j < len(words):
         if words[j] in rest:
             j += 1
@@ -232,8 +241,9 @@ def requests(product: Product, words: Sequence[str], quantity: int | None = None
     """What ``words`` ask for of ``product``: one request, or one per repeated option value."""
     found = hits(product, words)
     base = dict(base or {})
+    pack = value_words.names_a_pack(words)
     if not found:
-        return [Request(product, base, {}, quantity)] if base else []
+        return [Request(product, base, {}, quantity, pack)] if base else []
     per_option: dict[str, list[tuple[int, int, str, bool]]] = {}
     for start, end, option, value, known in found:
         per_option.setdefault(option, []).append((start, end, value, known))
@@ -247,7 +257,7 @@ def requests(product: Product, words: Sequence[str], quantity: int | None = None
     items: list[Request] = []
     previous_end = 0
     for n in range(count):
-        request = Request(product, dict(base), {}, None)
+        request = Request(product, dict(base), {}, None, pack)
         own: list[tuple[int, int]] = []
         for option, values in per_option.items():
             start, end, value, known = values[min(n, len(values) - 1)]
@@ -347,6 +357,8 @@ def resolve(engine: Engine, turn: Turn, request: Request, *, adding: bool) -> Ou
         else:
             turn.reply("agotado", product=product.name)
         return Outcome()
+    if adding and not request.pack:
+        available = _single_units(product, request, available)
     open_options = missing_options(product, available)
     if not open_options:  # every in-stock variant alike (one left)
         return Outcome(available[0].sku, quantity)
@@ -358,6 +370,18 @@ def resolve(engine: Engine, turn: Turn, request: Request, *, adding: bool) -> Ou
                options=options_text(product, available), price=price)
     _ask(turn, product, request.options, request.quantity, option, values)
     return Outcome()
+
+
+def _single_units(product: Product, request: Request, available: list[Variant]) -> list[Variant]:
+    """Of the variants in stock, those of the single unit for each option the request leaves open
+    ("2 pilsen": unidad, not caja x12)."""
+    for option in missing_options(product, available):
+        if option in request.options:
+            continue
+        unit = value_words.unit_value(product, option, available)
+        if unit is not None:
+            available = [v for v in available if v.options.get(option) == unit]
+    return available
 
 
 def engine_price_text(turn: Turn, variants: Sequence[Variant]) -> str:
@@ -386,17 +410,23 @@ def _tokens(turn: Turn) -> tuple[list[str], list[tuple[int, int]]]:
 def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> list[Request]:
     """The requests of one product mention: the option values from the mention to the next one (for
     the first mention, also the words before it)."""
+    segment = _segment(turn, mention)
+    quantity = mention.quantity
+    if quantity is not None and any(str(quantity) in (h[3], value_words.value_number(h[3]))
+                                    for h in hits(product, segment)):
+        quantity = None  # "zapatilla 38": the size, not 38 pairs; "colores de 24": 24 colores
+    return requests(product, segment, quantity)
+
+
+def _segment(turn: Turn, mention: ProductMention) -> list[str]:
+    """The words of a mention's clause: from it (or its count) to the next mention's clause."""
     words, spans = _tokens(turn)
     mentions = sorted(turn.entities.products, key=lambda m: m.start)
     position = next((k for k, m in enumerate(mentions) if m.start == mention.start), 0)
     starts = _clause_starts(words, spans, mentions)
     start = starts[position]
     end = starts[position + 1] if position + 1 < len(mentions) else len(words)
-    segment = words[start:end]
-    quantity = mention.quantity
-    if quantity is not None and any(h[3] == str(quantity) for h in hits(product, segment)):
-        quantity = None  # "zapatilla 38": the size, not 38 pairs
-    return requests(product, segment, quantity)
+    return words[start:end]
 
 
 def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> list[int]:
@@ -482,7 +512,8 @@ def _cart_line_of(turn: Turn, product: Product) -> str | None:
 # -- actions -------------------------------------------------------------------------------------
 def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Product) -> list[tuple[str, int]]:
     """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot)."""
-    found = mention_requests(turn, mention, product) or [Request(product, {}, {}, mention.quantity)]
+    found = mention_requests(turn, mention, product) or [
+        Request(product, {}, {}, mention.quantity, value_words.names_a_pack(_segment(turn, mention)))]
     return _resolve_all(engine, turn, found)
 
 
@@ -631,7 +662,12 @@ def answer_price(engine: Engine, turn: Turn) -> bool:
         return False
     for request in found:
         product = request.product
-        chosen = in_stock(matching(product, request.options)) or matching(product, request.options)
+        named = matching(product, request.options)
+        if request.options and named and not in_stock(named):  # "¿y en fuente?" sold out: said so
+            resolve(engine, turn, request, adding=False)
+            turn.memory["focus_sku"] = product.sku
+            continue
+        chosen = in_stock(named) or named
         prices: dict = {}
         for variant in chosen:
             prices.setdefault(turn.tenant.sellable(variant.sku).price, []).append(variant)  # type: ignore[union-attr]
