@@ -304,7 +304,7 @@ class Engine:
 
     def _analyze_piece(self, piece: str) -> Analysis:
         analysis = analyze(piece, self.brain.matcher, self.brain.model)
-        return clauses.join_value_mentions(analysis, self.tenant.product_of)
+        return clauses.settle(analysis, self.tenant.product_of)
 
     def _base_sku(self, sku: str) -> str:
         product = self.tenant.product_of(sku)
@@ -327,7 +327,7 @@ class Engine:
             text or "", answering=state.memory.get("awaiting") == "address" and bool(state.cart),
             matcher=self.brain.matcher)
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
-        analysis = clauses.join_value_mentions(analysis, self.tenant.product_of)  # "coca de litro y medio"
+        analysis = clauses.settle(analysis, self.tenant.product_of)  # "coca de litro y medio", "solgas recarga"
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)
