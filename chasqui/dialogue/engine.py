@@ -1064,6 +1064,7 @@ class Engine:
         leftover = self._count_for_focus(turn)
         if leftover is not None:  # "dame 2 y una mica": the 2 are of the product just discussed
             items.append((turn.memory["focus_sku"], leftover))
+        focused = variants.focus_items(self, turn)  # "... y la cajetilla chica": values of the focus
         for index, mention in enumerate(mentions):
             if index in noted or self.unknown_variant(turn, mention):
                 continue
@@ -1086,6 +1087,7 @@ class Engine:
             quantity = mention.quantity if mention.quantity is not None else lone_quantity
             quantity = 1 if quantity is None else quantity
             items.extend(self._lines_asked(turn, mention, chosen.sku, quantity))
+        items.extend(focused)
         if items:
             self._add_items(turn, items)
 

@@ -517,6 +517,42 @@ def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Prod
     return _resolve_all(engine, turn, found)
 
 
+_PIECE_LINKS = frozenset({"y", "e", "tambien", "ademas", "mas"})
+
+
+def focus_items(engine: Engine, turn: Turn) -> list[tuple[str, int]]:
+    """ "dame 2 del vino y la cajetilla chica" after talking of cigarettes: a piece of the message that
+    names no product but option values of the product with variants in focus is an item of it."""
+    mentions = turn.entities.products
+    product = focus_product(engine, turn)
+    if product is None or not mentions or questions.pending(turn.memory, "variant"):
+        return []
+    named = [p for m in mentions for s in (m.sku, *m.candidates) if (p := turn.tenant.product_of(s)) is not None]
+    if product in named:
+        return []
+    words, spans = _tokens(turn)
+    taken = {k for m in mentions for k, (a, b) in enumerate(spans) if a < m.end and b > m.start}
+    found: list[Request] = []
+    for piece in _pieces(words):
+        said = [words[k] for k in piece]
+        if taken.intersection(piece) or any(p.variants and hits(p, said) for p in named):
+            continue
+        if any(h[4] for h in hits(product, said)):
+            found += requests(product, said)
+    return _resolve_all(engine, turn, found) if found else []
+
+
+def _pieces(words: list[str]) -> list[list[int]]:
+    """Word positions cut at connectives ("y", "también")."""
+    out: list[list[int]] = [[]]
+    for k, word in enumerate(words):
+        if word in _PIECE_LINKS:
+            out.append([])
+        else:
+            out[-1].append(k)
+    return [piece for piece in out if piece]
+
+
 def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple[str, int]]:
     items: list[tuple[str, int]] = []
     for request in found:

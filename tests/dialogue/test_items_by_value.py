@@ -1,0 +1,106 @@
+"""Several items in one message, and variants named by what sets them apart ("el de 20", "de medio
+litro", "la chica", "2 rubias" = two single bottles): what the customer notices is every item in the
+cart (or one clear question), the variant right without being asked, and a sold-out variant said so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy.orm import Session
+
+from chasqui.db.session import make_engine, upgrade
+from chasqui.dialogue.engine import Brain, Engine
+from chasqui.dialogue.pricing import merge_lines
+from chasqui.dialogue.state import ConversationState
+from chasqui.tenants.io import import_tenant
+from chasqui.tenants.snapshot import load_snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 12, 9, 23, 0, tzinfo=UTC)  # Wednesday 18:00 in Lima
+
+_CATALOG = [
+    {"sku": "RUB", "name": "Cerveza Rubia botella 620 ml", "category": "Cervezas", "price": "7.00",
+     "aliases": ["rubia", "rubias"], "variant_options": ["presentación"],
+     "variants": [{"sku": "RUB-UN", "presentación": "unidad", "stock": 80, "price": "7.00"},
+                  {"sku": "RUB-CJ", "presentación": "caja x12", "stock": 10, "price": "75.00"}]},
+    {"sku": "AND", "name": "Cigarrillos Andes", "category": "Cigarros", "price": "15.00",
+     "aliases": ["andes"], "variant_options": ["presentación"],
+     "variants": [{"sku": "AND-20", "presentación": "cajetilla x20", "stock": 10, "price": "15.00"},
+                  {"sku": "AND-10", "presentación": "cajetilla x10", "stock": 10, "price": "8.00"}]},
+    {"sku": "MIN", "name": "Agua mineral Cumbre", "category": "Bebidas", "price": "2.50",
+     "aliases": ["agua cumbre", "cumbre"], "variant_options": ["tamaño"],
+     "variants": [{"sku": "MIN-500", "tamaño": "500 ml", "stock": 40, "price": "2.50"},
+                  {"sku": "MIN-2L", "tamaño": "2 L", "stock": 20, "price": "5.00"}]},
+    {"sku": "CRA", "name": "Crayones Arcoiris", "category": "Útiles", "price": "6.00",
+     "aliases": ["crayones"], "variant_options": ["caja"],
+     "variants": [{"sku": "CRA-12", "caja": "12 colores", "stock": 30, "price": "6.00"},
+                  {"sku": "CRA-24", "caja": "24 colores", "stock": 0, "price": "11.00"}]},
+    {"sku": "BAL-10", "name": "Balón de gas Fuego 10 kg", "category": "Gas", "price": "45.00",
+     "aliases": ["fuego", "balon fuego"], "variant_options": ["tipo"],
+     "variants": [{"sku": "BAL-10-REC", "tipo": "recarga", "stock": 20, "price": "45.00"},
+                  {"sku": "BAL-10-NUE", "tipo": "nuevo con envase", "stock": 5, "price": "150.00"}]},
+    {"sku": "BAL-45", "name": "Balón de gas Fuego 45 kg", "category": "Gas", "price": "200.00",
+     "aliases": ["fuego de 45", "balon de 45 fuego"], "variant_options": ["tipo"],
+     "variants": [{"sku": "BAL-45-REC", "tipo": "recarga", "stock": 4, "price": "200.00"},
+                  {"sku": "BAL-45-NUE", "tipo": "nuevo con envase", "stock": 1, "price": "520.00"}]},
+    {"sku": "VIN", "name": "Vino tinto Quebrada 750 ml", "category": "Vinos", "price": "20.00", "stock": 30,
+     "aliases": ["vino", "quebrada"]},
+]
+
+
+@pytest.fixture(scope="module")
+def shop(model, tmp_path_factory) -> Engine:
+    data = yaml.safe_load((ROOT / "tenants" / "dulce-lima.yaml").read_text(encoding="utf-8"))
+    data["catalog"], data["promotions"], data["slug"] = _CATALOG, [], "items-by-value-test"
+    path = tmp_path_factory.mktemp("tenant") / "shop.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    db = make_engine("sqlite://")
+    upgrade(db)
+    with Session(db) as session:
+        snapshot = load_snapshot(session, import_tenant(session, path).id)
+    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+
+
+def talk(engine: Engine, *messages: str):
+    state = ConversationState(customer_phone="51955000950")
+    now, decision = NOW, None
+    for text in messages:
+        decision = engine.handle_customer(text, state, now)
+        state.cart, state.memory = dict(decision.cart), decision.memory
+        state.cart_lines = decision.cart_lines if decision.cart_lines is not None else merge_lines(
+            decision.cart, state.cart_lines)
+        now += timedelta(seconds=40)
+    return decision
+
+
+def test_a_count_is_of_the_single_unit_and_a_value_is_named_by_its_number(shop) -> None:
+    d = talk(shop, "2 rubias y unos andes de 20")
+    assert d.cart == {"RUB-UN": 2, "AND-20": 1}
+    assert talk(shop, "una caja de rubias").cart == {"RUB-CJ": 1}  # a pack is named: no unit by default
+
+
+def test_an_amount_is_read_in_the_larger_unit_and_a_size_word_picks_the_smallest(shop) -> None:
+    assert talk(shop, "3 agua cumbre de medio litro").cart == {"MIN-500": 3}
+    assert talk(shop, "dame los andes chicos").cart == {"AND-10": 1}
+
+
+def test_a_sold_out_value_is_said_sold_out_with_what_there_is(shop) -> None:
+    d = talk(shop, "tienes crayones de 24?")
+    text = " ".join(d.replies)
+    assert d.cart == {} and ("agot" in text or "no tenemos" in text) and "12 colores" in text
+    text = " ".join(talk(shop, "cuanto los crayones de 24?").replies)
+    assert "11.00" not in text and "12 colores" in text
+
+
+def test_a_product_named_in_pieces_is_one_item_and_its_value_no_second_product(shop) -> None:
+    assert talk(shop, "un balon de 45 kilos fuego recarga porfa").cart == {"BAL-45-REC": 1}
+    d = talk(shop, "cuanto sale el de 45 de fuego?")
+    assert "200.00" in " ".join(d.replies) and "45.00" not in " ".join(d.replies)
+
+
+def test_values_of_the_product_talked_about_are_an_item_beside_another_product(shop) -> None:
+    d = talk(shop, "cuanto los andes?", "dame 2 del vino y la cajetilla chica")
+    assert d.cart == {"VIN": 2, "AND-10": 1}
