@@ -11,6 +11,9 @@ engine acts on them, so that a clause's quantity and variant values go to the pr
   be several, "solgas" too; one product is both) is one mention of the product both pieces can mean;
 - a mention followed only by option values of its product ("agua sur recarga") keeps them: the value
   is no second product;
+- a piece that only loosely matches a product's name but is an option value of the product in focus
+  ("uno de recarga" after asking about a gas cylinder) is that value, no other product;
+- a closing "los dos recarga" is a value of every product named before it, no product of its own;
 - a mention that could mean several products is narrowed by the words of its clause that only one of
   them has in its name ("el de 45 de limagas": the 45 kg one, and 45 is no count; "un paquete de
   aguitas san luis": the pack).
@@ -64,9 +67,54 @@ def join_value_mentions(analysis: Analysis, product_of: Callable[[str], Product 
     return dataclasses.replace(analysis, entities=entities)
 
 
-def settle(analysis: Analysis, product_of: Callable[[str], Product | None]) -> Analysis:
+def settle(analysis: Analysis, product_of: Callable[[str], Product | None], focus: Product | None = None) -> Analysis:
     """Every rule of this module, in order."""
-    return join_parts(join_value_mentions(analysis, product_of), product_of)
+    joined = join_parts(join_value_mentions(analysis, product_of), product_of)
+    return values_of_focus(shared_values(joined, product_of), focus)
+
+
+def shared_values(analysis: Analysis, product_of: Callable[[str], Product | None]) -> Analysis:
+    """Without a closing mention that is only option values said for every product before it ("un
+    limagas y un san luis, los dos recarga": recarga of both, no third product)."""
+    mentions = list(analysis.entities.products)
+    if len(mentions) < 2:
+        return analysis
+    last = mentions[-1]
+    before = fold(analysis.normalized[mentions[-2].end:last.start])
+    if not any(f" {cue} " in f" {before} " for cue in cues().get("both", ())):
+        return analysis
+    own = fold(analysis.normalized[last.start:last.end]).split()
+    products = [p for m in mentions[:-1] if (p := product_of(m.sku)) is not None and p.variants]
+    if not products or not own or not all(_all_values(p, own) for p in products):
+        return analysis
+    quantities = list(analysis.entities.quantities)
+    if last.quantity is not None and last.quantity in quantities:
+        quantities.remove(last.quantity)  # "los dos": both, no count
+    entities = dataclasses.replace(analysis.entities, products=tuple(mentions[:-1]), quantities=tuple(quantities))
+    return dataclasses.replace(analysis, entities=entities)
+
+
+def _all_values(product: Product, words: list[str]) -> bool:
+    """Every word is part of an option value of ``product``."""
+    found = hits(product, words)
+    return all(any(h[0] <= k < h[1] and h[4] for h in found) for k in range(len(words)))
+
+
+def values_of_focus(analysis: Analysis, focus: Product | None) -> Analysis:
+    """Without a mention that is only option values of the product in focus and not a product's own
+    name ("ya mándame uno de recarga" after asking about a gas cylinder: not a water refill)."""
+    if focus is None or not focus.variants:
+        return analysis
+    kept = []
+    for mention in analysis.entities.products:
+        own = fold(analysis.normalized[mention.start:mention.end]).split()
+        if mention.score < 100 and focus.sku not in (mention.sku, *mention.candidates) and own and _all_values(
+                focus, own):
+            continue
+        kept.append(mention)
+    if len(kept) == len(analysis.entities.products):
+        return analysis
+    return dataclasses.replace(analysis, entities=dataclasses.replace(analysis.entities, products=tuple(kept)))
 
 
 def join_parts(analysis: Analysis, product_of: Callable[[str], Product | None]) -> Analysis:

@@ -327,7 +327,8 @@ class Engine:
             text or "", answering=state.memory.get("awaiting") == "address" and bool(state.cart),
             matcher=self.brain.matcher)
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
-        analysis = clauses.settle(analysis, self.tenant.product_of)  # "coca de litro y medio", "solgas recarga"
+        analysis = clauses.settle(analysis, self.tenant.product_of,  # "coca de litro y medio", "solgas recarga"
+                                  variants.focus_of(self.tenant, state.memory))
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)

@@ -126,6 +126,17 @@ def unit_value(product: Product, option: str, variants: Sequence[Variant]) -> st
     return found[0] if len(found) == 1 and len(values) > 1 else None
 
 
+def unit_pick(product: Product, word: str) -> tuple[str, str] | None:
+    """ "sueltos", "unidades": the single-unit value of the product's option that has one."""
+    if word not in set(cues().get("unit_values", ())):
+        return None
+    for option in product.variant_options:
+        unit = unit_value(product, option, product.variants)
+        if unit is not None:
+            return option, unit
+    return None
+
+
 def names_a_pack(words: Sequence[str]) -> bool:
     """The words name a pack of something ("caja", "six pack", "paquete"): no single unit by default."""
     packs = set(cues().get("pack_words", ()))

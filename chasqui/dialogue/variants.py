@@ -33,6 +33,7 @@ from chasqui.nlu.numbers import parse_quantities
 
 if TYPE_CHECKING:
     from chasqui.dialogue.engine import Engine, Turn
+    from chasqui.domain import TenantSnapshot
     from chasqui.nlu.entities import ProductMention
 
 _TOKEN = re.compile(r"\S+")
@@ -189,10 +190,10 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
                 break
         else:
             word = words[i]
-            sized = value_words.size_pick(product, word)
+            sized = value_words.size_pick(product, word) or value_words.unit_pick(product, word)
             if numeric and _NUMBER.match(word) and i > 0 and words[i - 1] in size_leads:
                 found.append((i, i + 1, numeric[0], word, False))
-            elif sized:  # "la chica": the smallest amount
+            elif sized:  # "la chica": the smallest amount; "sueltos": the single unit
                 found.append((i, i + 1, sized[0], sized[1], True))
             elif word in families:
                 found.append((i, i + 1, families[word], word, False))
@@ -426,7 +427,22 @@ def _segment(turn: Turn, mention: ProductMention) -> list[str]:
     starts = _clause_starts(words, spans, mentions)
     start = starts[position]
     end = starts[position + 1] if position + 1 < len(mentions) else len(words)
-    return words[start:end]
+    shared = _shared_tail(words, spans, mentions)
+    return words[start:end] + (words[shared:] if shared is not None and end <= shared else [])
+
+
+def _shared_tail(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> int | None:
+    """Where a closing "los dos recarga" / "ambos heladas" starts: values said once for every product
+    named before it."""
+    last_end = max(m.end for m in mentions)
+    for k in range(len(words)):
+        if spans[k][0] < last_end:
+            continue
+        for cue in cues().get("both", ()):
+            said = cue.split()
+            if words[k:k + len(said)] == said:
+                return k
+    return None
 
 
 def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> list[int]:
@@ -446,10 +462,14 @@ def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Seq
 
 def focus_product(engine: Engine, turn: Turn) -> Product | None:
     """The product with variants talked about: the bot's open question's, the focus, the last cart line's."""
-    memory = turn.memory
+    return focus_of(turn.tenant, turn.memory)
+
+
+def focus_of(tenant: TenantSnapshot, memory: dict) -> Product | None:
+    """``focus_product`` from the dialogue memory alone."""
     asked = questions.pending(memory, "variant")
     for sku in (asked or {}).get("product"), memory.get("focus_sku"), memory.get("last_cart_sku"):
-        product = turn.tenant.product_of(sku) if sku else None
+        product = tenant.product_of(sku) if sku else None
         if product is not None and product.variants:
             return product
     return None
@@ -511,10 +531,35 @@ def _cart_line_of(turn: Turn, product: Product) -> str | None:
 
 # -- actions -------------------------------------------------------------------------------------
 def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Product) -> list[tuple[str, int]]:
-    """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot)."""
+    """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot); values the
+    customer said of the product in the question just before count ("¿cuadernos cuadriculados?" → "dame
+    20 paquetes": cuadriculado)."""
     found = mention_requests(turn, mention, product) or [
         Request(product, {}, {}, mention.quantity, value_words.names_a_pack(_segment(turn, mention)))]
+    _with_values_said_before(turn, product, found)
     return _resolve_all(engine, turn, found)
+
+
+def _with_values_said_before(turn: Turn, product: Product, found: Sequence[Request]) -> None:
+    """Requests of ``product`` completed with the values the customer's question about it named, while
+    it is still the product talked about."""
+    said = turn.memory.get("asked_values") or {}
+    focus = turn.tenant.product_of(turn.memory.get("focus_sku") or "")
+    if said.get("product") != product.sku or focus is None or focus.sku != product.sku:
+        return
+    for request in found:
+        for option, value in (said.get("options") or {}).items():
+            if option not in request.options and option not in request.unknown:
+                request.options[option] = value
+
+
+def remember_values(turn: Turn, found: Sequence[Request]) -> None:
+    """The option values a question named, for the order that follows it."""
+    named = [r for r in found if r.options and not r.unknown]
+    if len(named) == 1:
+        turn.memory["asked_values"] = {"product": named[0].product.sku, "options": dict(named[0].options)}
+    else:
+        turn.memory.pop("asked_values", None)
 
 
 _PIECE_LINKS = frozenset({"y", "e", "tambien", "ademas", "mas"})
@@ -589,6 +634,8 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
     for request in found:
         if request.quantity is None:
             request.quantity = quantity
+    if not asked:
+        _with_values_said_before(turn, product, found)
     if asked:
         questions.forget(turn.memory)
     said_count = any(r.quantity is not None for r in found)
@@ -660,6 +707,7 @@ def answer_stock(engine: Engine, turn: Turn) -> bool:
     """ "¿tienen la zapatilla en 36?", "y en negro?", "tienes surtido grande?": per variant; "¿qué
     colores tienen?": the values in stock of that option."""
     found = _asked(engine, turn, bare=True)
+    remember_values(turn, found)
     if not found:
         product = focus_product(engine, turn)
         if product is None or turn.entities.products or not named_options(product, words_of(turn)):
@@ -694,6 +742,7 @@ def answer_price(engine: Engine, turn: Turn) -> bool:
     """ "¿cuánto el grande?", "¿cuánto el botín talla 42?": the variant's price; a product whose
     variants' prices differ, each price with its values."""
     found = _asked(engine, turn, bare=True)
+    remember_values(turn, found)
     if not found:
         return False
     for request in found:
@@ -718,7 +767,8 @@ def answer_price(engine: Engine, turn: Turn) -> bool:
         elif prices:
             parts = []
             for price, variants in sorted(prices.items()):
-                open_options = missing_options(product, variants) or list(product.variant_options[:1])
+                open_options = (missing_options(product, variants) or missing_options(product, chosen)
+                                or list(product.variant_options[:1]))
                 labels = join_es(values_of(product, open_options[0], variants))
                 parts.append(f"{labels}: {turn.money(price)}")
             turn.reply("precio_variantes", product=product.name, list="; ".join(parts))

@@ -46,6 +46,10 @@ _CATALOG = [
      "aliases": ["fuego de 45", "balon de 45 fuego"], "variant_options": ["tipo"],
      "variants": [{"sku": "BAL-45-REC", "tipo": "recarga", "stock": 4, "price": "200.00"},
                   {"sku": "BAL-45-NUE", "tipo": "nuevo con envase", "stock": 1, "price": "520.00"}]},
+    {"sku": "BID", "name": "Bidón de agua de mesa 20 L", "category": "Agua", "price": "10.00",
+     "aliases": ["bidon de agua", "recarga de agua"], "variant_options": ["tipo"],
+     "variants": [{"sku": "BID-REC", "tipo": "recarga", "stock": 50, "price": "10.00"},
+                  {"sku": "BID-NUE", "tipo": "nuevo con bidón", "stock": 5, "price": "28.00"}]},
     {"sku": "VIN", "name": "Vino tinto Quebrada 750 ml", "category": "Vinos", "price": "20.00", "stock": 30,
      "aliases": ["vino", "quebrada"]},
 ]
@@ -104,3 +108,20 @@ def test_a_product_named_in_pieces_is_one_item_and_its_value_no_second_product(s
 def test_values_of_the_product_talked_about_are_an_item_beside_another_product(shop) -> None:
     d = talk(shop, "cuanto los andes?", "dame 2 del vino y la cajetilla chica")
     assert d.cart == {"VIN": 2, "AND-10": 1}
+
+
+def test_values_said_once_for_both_products(shop) -> None:
+    d = talk(shop, "un fuego de 45 y un fuego de 10, los dos recarga")
+    assert d.cart == {"BAL-45-REC": 1, "BAL-10-REC": 1}
+
+
+def test_values_of_the_question_before_and_the_unit_said_in_words(shop) -> None:
+    d = talk(shop, "cuanto las rubias en caja?", "ya dame 2 cajas y 6 sueltas")
+    assert d.cart == {"RUB-CJ": 2, "RUB-UN": 6}
+    d = talk(shop, "tienes agua cumbre de 2 litros?", "ya dame 3")
+    assert d.cart == {"MIN-2L": 3}
+
+
+def test_a_value_of_the_product_talked_about_is_no_other_product(shop) -> None:
+    d = talk(shop, "tienes balon fuego de 10?", "ya mandame uno de recarga")
+    assert d.cart == {"BAL-10-REC": 1}
