@@ -617,6 +617,8 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
     the product in focus: the variants it completes are added (with the count said before)."""
     if turn.entities.products:
         return False
+    if _count_of_open_line(engine, turn):  # "cuadriculado" added one; "3": three of it
+        return True
     product = focus_product(engine, turn)
     if product is None:
         return False
@@ -647,6 +649,25 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
         return True
     if items:
         engine._add_items(turn, items)
+        if asked and not said_count and len(items) == 1 and items[0][0] in turn.cart:
+            turn.memory["count_open"] = {"sku": items[0][0], "turn": turn.memory.get("turn")}
+    return True
+
+
+def _count_of_open_line(engine: Engine, turn: Turn) -> bool:
+    """A bare count right after an answer to the bot's question added one item without a count: the
+    count of that line."""
+    line = turn.memory.pop("count_open", None)
+    if not line or int(line.get("turn") or 0) != int(turn.memory.get("turn") or 0) - 1:
+        return False
+    sku, count = line.get("sku"), questions.bare_count(turn.folded)
+    sellable = turn.tenant.sellable(sku or "")
+    if sellable is None or count is None or count < 1 or turn.cart.get(sku) != 1 or count > sellable.stock:
+        return False
+    turn.cart[sku] = count
+    turn.reply("cantidad_cambiada", quantity=count, product=sellable.name)
+    turn.memory["last_cart_sku"] = sku
+    engine._append_total(turn)
     return True
 
 

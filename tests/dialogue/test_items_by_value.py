@@ -125,3 +125,8 @@ def test_values_of_the_question_before_and_the_unit_said_in_words(shop) -> None:
 def test_a_value_of_the_product_talked_about_is_no_other_product(shop) -> None:
     d = talk(shop, "tienes balon fuego de 10?", "ya mandame uno de recarga")
     assert d.cart == {"BAL-10-REC": 1}
+
+
+def test_a_count_right_after_answering_the_question_is_the_count_of_that_line(shop) -> None:
+    d = talk(shop, "quiero agua cumbre", "la de 2 litros", "3")
+    assert d.cart == {"MIN-2L": 3}
