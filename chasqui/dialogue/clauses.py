@@ -50,7 +50,7 @@ def join_value_mentions(analysis: Analysis, product_of: Callable[[str], Product 
         if after is not None and first.end <= after.start and first.sku != after.sku:
             between = fold(text[first.end:after.start]).split()
             product = product_of(after.sku)
-            own = fold(text[first.start:first.end]).split()
+            own = _words(text[first.start:first.end])
             if (product is not None and product.variants and len(between) <= 2
                     and all(w in _VALUE_LINKS for w in between) and own
                     and any(h[0] == 0 and h[1] == len(own) for h in hits(product, own))):
@@ -65,6 +65,11 @@ def join_value_mentions(analysis: Analysis, product_of: Callable[[str], Product 
         return analysis
     entities = dataclasses.replace(analysis.entities, products=tuple(kept))
     return dataclasses.replace(analysis, entities=entities)
+
+
+def _words(text: str) -> list[str]:
+    """The words of a piece as the variant reader sees them ("1.5" stays one word)."""
+    return [w for w in (fold(piece) for piece in text.split()) if w]
 
 
 def settle(analysis: Analysis, product_of: Callable[[str], Product | None], focus: Product | None = None) -> Analysis:
@@ -83,7 +88,7 @@ def shared_values(analysis: Analysis, product_of: Callable[[str], Product | None
     before = fold(analysis.normalized[mentions[-2].end:last.start])
     if not any(f" {cue} " in f" {before} " for cue in cues().get("both", ())):
         return analysis
-    own = fold(analysis.normalized[last.start:last.end]).split()
+    own = _words(analysis.normalized[last.start:last.end])
     products = [p for m in mentions[:-1] if (p := product_of(m.sku)) is not None and p.variants]
     if not products or not own or not all(_all_values(p, own) for p in products):
         return analysis
@@ -107,7 +112,7 @@ def values_of_focus(analysis: Analysis, focus: Product | None) -> Analysis:
         return analysis
     kept = []
     for mention in analysis.entities.products:
-        own = fold(analysis.normalized[mention.start:mention.end]).split()
+        own = _words(analysis.normalized[mention.start:mention.end])
         if mention.score < 100 and focus.sku not in (mention.sku, *mention.candidates) and own and _all_values(
                 focus, own):
             continue
@@ -155,10 +160,11 @@ def _join_pair(text: str, first: ProductMention, after: ProductMention,
     between = fold(text[first.end:after.start]).split()
     if len(between) > 2 or any(w not in _VALUE_LINKS and w not in _units() for w in between):
         return None
-    own = fold(text[after.start:after.end]).split()
+    own = _words(text[after.start:after.end])
     product = product_of(first.sku)
+    said = [*between, *own]  # "inca kola de 1.5": "de 1.5" names the 1.5 L
     if product is not None and product.variants and own and all(
-            any(h[0] <= k < h[1] for h in hits(product, own)) for k in range(len(own))):
+            any(h[0] <= k < h[1] for h in hits(product, said)) for k in range(len(between), len(said))):
         return dataclasses.replace(first, end=after.end)  # "agua sur recarga": the value of the first
     if after.quantity is not None:
         return None

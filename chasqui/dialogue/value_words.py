@@ -55,7 +55,7 @@ def number_forms(product: Product) -> dict[tuple[str, ...], tuple[str, str]]:
         if len(pairs) == 1:
             pair = next(iter(pairs))
             for lead in leads:
-                out[(*lead.split(), number)] = pair
+                out[(*lead.split(), fold(number))] = pair  # "1.5" is read as the word "1 5"
     return out
 
 

@@ -542,11 +542,14 @@ def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Prod
 
 def _with_values_said_before(turn: Turn, product: Product, found: Sequence[Request]) -> None:
     """Requests of ``product`` completed with the values the customer's question about it named, while
-    it is still the product talked about."""
+    it is still the product talked about; of another product that has them, when the one asked about
+    is sold out in them ("¿six pack de heineken?" — sold out — "dame el de cusqueña": its six pack)."""
     said = turn.memory.get("asked_values") or {}
     focus = turn.tenant.product_of(turn.memory.get("focus_sku") or "")
-    if said.get("product") != product.sku or focus is None or focus.sku != product.sku:
+    if focus is None or said.get("product") != focus.sku:
         return
+    if product.sku != focus.sku and not (said.get("sold_out") and matching(product, said.get("options") or {})):
+        return  # another product: only in place of the one sold out in those values ("el de cusqueña entonces")
     for request in found:
         for option, value in (said.get("options") or {}).items():
             if option not in request.options and option not in request.unknown:
@@ -557,7 +560,9 @@ def remember_values(turn: Turn, found: Sequence[Request]) -> None:
     """The option values a question named, for the order that follows it."""
     named = [r for r in found if r.options and not r.unknown]
     if len(named) == 1:
-        turn.memory["asked_values"] = {"product": named[0].product.sku, "options": dict(named[0].options)}
+        product, options = named[0].product, dict(named[0].options)
+        turn.memory["asked_values"] = {"product": product.sku, "options": options,
+                                       "sold_out": not in_stock(matching(product, options))}
     else:
         turn.memory.pop("asked_values", None)
 

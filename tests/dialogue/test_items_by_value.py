@@ -26,6 +26,10 @@ _CATALOG = [
      "aliases": ["rubia", "rubias"], "variant_options": ["presentación"],
      "variants": [{"sku": "RUB-UN", "presentación": "unidad", "stock": 80, "price": "7.00"},
                   {"sku": "RUB-CJ", "presentación": "caja x12", "stock": 10, "price": "75.00"}]},
+    {"sku": "NEG", "name": "Cerveza Negra botella 620 ml", "category": "Cervezas", "price": "8.00",
+     "aliases": ["negra", "cerveza negra"], "variant_options": ["presentación"],
+     "variants": [{"sku": "NEG-UN", "presentación": "unidad", "stock": 40, "price": "8.00"},
+                  {"sku": "NEG-CJ", "presentación": "caja x12", "stock": 0, "price": "85.00"}]},
     {"sku": "AND", "name": "Cigarrillos Andes", "category": "Cigarros", "price": "15.00",
      "aliases": ["andes"], "variant_options": ["presentación"],
      "variants": [{"sku": "AND-20", "presentación": "cajetilla x20", "stock": 10, "price": "15.00"},
@@ -33,7 +37,10 @@ _CATALOG = [
     {"sku": "MIN", "name": "Agua mineral Cumbre", "category": "Bebidas", "price": "2.50",
      "aliases": ["agua cumbre", "cumbre"], "variant_options": ["tamaño"],
      "variants": [{"sku": "MIN-500", "tamaño": "500 ml", "stock": 40, "price": "2.50"},
+                  {"sku": "MIN-15", "tamaño": "1.5 L", "stock": 20, "price": "4.00"},
                   {"sku": "MIN-2L", "tamaño": "2 L", "stock": 20, "price": "5.00"}]},
+    {"sku": "TON", "name": "Agua tónica 1.5 L", "category": "Bebidas", "price": "6.00", "stock": 10,
+     "aliases": ["tonica"]},
     {"sku": "CRA", "name": "Crayones Arcoiris", "category": "Útiles", "price": "6.00",
      "aliases": ["crayones"], "variant_options": ["caja"],
      "variants": [{"sku": "CRA-12", "caja": "12 colores", "stock": 30, "price": "6.00"},
@@ -130,3 +137,12 @@ def test_a_value_of_the_product_talked_about_is_no_other_product(shop) -> None:
 def test_a_count_right_after_answering_the_question_is_the_count_of_that_line(shop) -> None:
     d = talk(shop, "quiero agua cumbre", "la de 2 litros", "3")
     assert d.cart == {"MIN-2L": 3}
+
+
+def test_after_a_sold_out_value_another_product_is_asked_in_that_value(shop) -> None:
+    d = talk(shop, "tienes caja de cerveza negra?", "ya dame la rubia entonces")
+    assert d.cart == {"RUB-CJ": 1}
+
+
+def test_a_decimal_amount_after_the_product_is_its_size(shop) -> None:
+    assert talk(shop, "1 agua cumbre de 1.5 y 2 rubias").cart == {"MIN-15": 1, "RUB-UN": 2}  # no tónica
