@@ -309,7 +309,7 @@ class Engine:
 
     def _analyze_piece(self, piece: str) -> Analysis:
         analysis = analyze(piece, self.brain.matcher, self.brain.model)
-        return clauses.join_value_mentions(analysis, self.tenant.product_of)
+        return clauses.settle(analysis, self.tenant.product_of)
 
     def _base_sku(self, sku: str) -> str:
         product = self.tenant.product_of(sku)
@@ -332,7 +332,8 @@ class Engine:
             text or "", answering=state.memory.get("awaiting") == "address" and bool(state.cart),
             matcher=self.brain.matcher)
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
-        analysis = clauses.join_value_mentions(analysis, self.tenant.product_of)  # "coca de litro y medio"
+        analysis = clauses.settle(analysis, self.tenant.product_of,  # "coca de litro y medio", "solgas recarga"
+                                  variants.focus_of(self.tenant, state.memory))
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)
@@ -1076,6 +1077,7 @@ class Engine:
         leftover = self._count_for_focus(turn)
         if leftover is not None:  # "dame 2 y una mica": the 2 are of the product just discussed
             items.append((turn.memory["focus_sku"], leftover))
+        focused = variants.focus_items(self, turn)  # "... y la cajetilla chica": values of the focus
         for index, mention in enumerate(mentions):
             if index in noted or self.unknown_variant(turn, mention):
                 continue
@@ -1098,6 +1100,7 @@ class Engine:
             quantity = mention.quantity if mention.quantity is not None else lone_quantity
             quantity = 1 if quantity is None else quantity
             items.extend(self._lines_asked(turn, mention, chosen.sku, quantity))
+        items.extend(focused)
         if items:
             self._add_items(turn, items)
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import questions
+from chasqui.dialogue import questions, value_words
 from chasqui.dialogue.composer import join_es
 from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import Choice
@@ -33,6 +33,7 @@ from chasqui.nlu.numbers import parse_quantities
 
 if TYPE_CHECKING:
     from chasqui.dialogue.engine import Engine, Turn
+    from chasqui.domain import TenantSnapshot
     from chasqui.nlu.entities import ProductMention
 
 _TOKEN = re.compile(r"\S+")
@@ -48,6 +49,7 @@ class Request:
     options: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     quantity: int | None = None
+    pack: bool = False  # its words name a pack ("una caja de pilsen"): no single unit by default
 
     def label(self) -> str:
         return ", ".join([*self.options.values(), *self.unknown.values()])
@@ -132,6 +134,9 @@ def _spoken(value: str) -> frozenset[tuple[str, ...]]:
         if glued.isalpha() and len(fold(text).split()) > 1:
             out.add((glued,))
     out |= _amount_forms(value)
+    larger = value_words.scaled(value)  # "500 ml" is also "medio litro"
+    if larger:
+        out |= _amount_forms(larger)
     return frozenset(out)
 
 
@@ -157,6 +162,8 @@ def _index(product: Product) -> dict[tuple[str, ...], list[tuple[str, str]]]:
                 found = index.setdefault(tuple(_slip(w) for w in form), [])
                 if pair not in found:
                     found.append(pair)
+    for form, pair in value_words.number_forms(product).items():  # "de 20" for "cajetilla x20"
+        index.setdefault(form, [pair])
     return index
 
 
@@ -183,8 +190,11 @@ def hits(product: Product, words: Sequence[str]) -> list[tuple[int, int, str, st
                 break
         else:
             word = words[i]
+            sized = value_words.size_pick(product, word) or value_words.unit_pick(product, word)
             if numeric and _NUMBER.match(word) and i > 0 and words[i - 1] in size_leads:
                 found.append((i, i + 1, numeric[0], word, False))
+            elif sized:  # "la chica": the smallest amount; "sueltos": the single unit
+                found.append((i, i + 1, sized[0], sized[1], True))
             elif word in families:
                 found.append((i, i + 1, families[word], word, False))
             i += 1
@@ -197,7 +207,7 @@ _VALUE_JOINS = frozenset({"de", "x", "por", "del"})
 def _rest_of_value(words: Sequence[str], j: int, value: str) -> int:
     """Where a value named by its first words ends: the rest of its words said after them, joined by
     "de"/"x" ("caja de 100" for "caja x 100"), so that its number is never read as a count."""
-    rest = set(fold(value).split())
+    rest = set(fold(value).split()) | set(value_words.pieces(value))
     while j < len(words):
         if words[j] in rest:
             j += 1
@@ -232,8 +242,9 @@ def requests(product: Product, words: Sequence[str], quantity: int | None = None
     """What ``words`` ask for of ``product``: one request, or one per repeated option value."""
     found = hits(product, words)
     base = dict(base or {})
+    pack = value_words.names_a_pack(words)
     if not found:
-        return [Request(product, base, {}, quantity)] if base else []
+        return [Request(product, base, {}, quantity, pack)] if base else []
     per_option: dict[str, list[tuple[int, int, str, bool]]] = {}
     for start, end, option, value, known in found:
         per_option.setdefault(option, []).append((start, end, value, known))
@@ -247,7 +258,7 @@ def requests(product: Product, words: Sequence[str], quantity: int | None = None
     items: list[Request] = []
     previous_end = 0
     for n in range(count):
-        request = Request(product, dict(base), {}, None)
+        request = Request(product, dict(base), {}, None, pack)
         own: list[tuple[int, int]] = []
         for option, values in per_option.items():
             start, end, value, known = values[min(n, len(values) - 1)]
@@ -347,6 +358,8 @@ def resolve(engine: Engine, turn: Turn, request: Request, *, adding: bool) -> Ou
         else:
             turn.reply("agotado", product=product.name)
         return Outcome()
+    if adding and not request.pack:
+        available = _single_units(product, request, available)
     open_options = missing_options(product, available)
     if not open_options:  # every in-stock variant alike (one left)
         return Outcome(available[0].sku, quantity)
@@ -358,6 +371,18 @@ def resolve(engine: Engine, turn: Turn, request: Request, *, adding: bool) -> Ou
                options=options_text(product, available), price=price)
     _ask(turn, product, request.options, request.quantity, option, values)
     return Outcome()
+
+
+def _single_units(product: Product, request: Request, available: list[Variant]) -> list[Variant]:
+    """Of the variants in stock, those of the single unit for each option the request leaves open
+    ("2 pilsen": unidad, not caja x12)."""
+    for option in missing_options(product, available):
+        if option in request.options:
+            continue
+        unit = value_words.unit_value(product, option, available)
+        if unit is not None:
+            available = [v for v in available if v.options.get(option) == unit]
+    return available
 
 
 def engine_price_text(turn: Turn, variants: Sequence[Variant]) -> str:
@@ -386,17 +411,38 @@ def _tokens(turn: Turn) -> tuple[list[str], list[tuple[int, int]]]:
 def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> list[Request]:
     """The requests of one product mention: the option values from the mention to the next one (for
     the first mention, also the words before it)."""
+    segment = _segment(turn, mention)
+    quantity = mention.quantity
+    if quantity is not None and any(str(quantity) in (h[3], value_words.value_number(h[3]))
+                                    for h in hits(product, segment)):
+        quantity = None  # "zapatilla 38": the size, not 38 pairs; "colores de 24": 24 colores
+    return requests(product, segment, quantity)
+
+
+def _segment(turn: Turn, mention: ProductMention) -> list[str]:
+    """The words of a mention's clause: from it (or its count) to the next mention's clause."""
     words, spans = _tokens(turn)
     mentions = sorted(turn.entities.products, key=lambda m: m.start)
     position = next((k for k, m in enumerate(mentions) if m.start == mention.start), 0)
     starts = _clause_starts(words, spans, mentions)
     start = starts[position]
     end = starts[position + 1] if position + 1 < len(mentions) else len(words)
-    segment = words[start:end]
-    quantity = mention.quantity
-    if quantity is not None and any(h[3] == str(quantity) for h in hits(product, segment)):
-        quantity = None  # "zapatilla 38": the size, not 38 pairs
-    return requests(product, segment, quantity)
+    shared = _shared_tail(words, spans, mentions)
+    return words[start:end] + (words[shared:] if shared is not None and end <= shared else [])
+
+
+def _shared_tail(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> int | None:
+    """Where a closing "los dos recarga" / "ambos heladas" starts: values said once for every product
+    named before it."""
+    last_end = max(m.end for m in mentions)
+    for k in range(len(words)):
+        if spans[k][0] < last_end:
+            continue
+        for cue in cues().get("both", ()):
+            said = cue.split()
+            if words[k:k + len(said)] == said:
+                return k
+    return None
 
 
 def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> list[int]:
@@ -416,10 +462,14 @@ def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Seq
 
 def focus_product(engine: Engine, turn: Turn) -> Product | None:
     """The product with variants talked about: the bot's open question's, the focus, the last cart line's."""
-    memory = turn.memory
+    return focus_of(turn.tenant, turn.memory)
+
+
+def focus_of(tenant: TenantSnapshot, memory: dict) -> Product | None:
+    """``focus_product`` from the dialogue memory alone."""
     asked = questions.pending(memory, "variant")
     for sku in (asked or {}).get("product"), memory.get("focus_sku"), memory.get("last_cart_sku"):
-        product = turn.tenant.product_of(sku) if sku else None
+        product = tenant.product_of(sku) if sku else None
         if product is not None and product.variants:
             return product
     return None
@@ -481,9 +531,76 @@ def _cart_line_of(turn: Turn, product: Product) -> str | None:
 
 # -- actions -------------------------------------------------------------------------------------
 def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Product) -> list[tuple[str, int]]:
-    """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot)."""
-    found = mention_requests(turn, mention, product) or [Request(product, {}, {}, mention.quantity)]
+    """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot); values the
+    customer said of the product in the question just before count ("¿cuadernos cuadriculados?" → "dame
+    20 paquetes": cuadriculado)."""
+    found = mention_requests(turn, mention, product) or [
+        Request(product, {}, {}, mention.quantity, value_words.names_a_pack(_segment(turn, mention)))]
+    _with_values_said_before(turn, product, found)
     return _resolve_all(engine, turn, found)
+
+
+def _with_values_said_before(turn: Turn, product: Product, found: Sequence[Request]) -> None:
+    """Requests of ``product`` completed with the values the customer's question about it named, while
+    it is still the product talked about; of another product that has them, when the one asked about
+    is sold out in them ("¿six pack de heineken?" — sold out — "dame el de cusqueña": its six pack)."""
+    said = turn.memory.get("asked_values") or {}
+    focus = turn.tenant.product_of(turn.memory.get("focus_sku") or "")
+    if focus is None or said.get("product") != focus.sku:
+        return
+    if product.sku != focus.sku and not (said.get("sold_out") and matching(product, said.get("options") or {})):
+        return  # another product: only in place of the one sold out in those values ("el de cusqueña entonces")
+    for request in found:
+        for option, value in (said.get("options") or {}).items():
+            if option not in request.options and option not in request.unknown:
+                request.options[option] = value
+
+
+def remember_values(turn: Turn, found: Sequence[Request]) -> None:
+    """The option values a question named, for the order that follows it."""
+    named = [r for r in found if r.options and not r.unknown]
+    if len(named) == 1:
+        product, options = named[0].product, dict(named[0].options)
+        turn.memory["asked_values"] = {"product": product.sku, "options": options,
+                                       "sold_out": not in_stock(matching(product, options))}
+    else:
+        turn.memory.pop("asked_values", None)
+
+
+_PIECE_LINKS = frozenset({"y", "e", "tambien", "ademas", "mas"})
+
+
+def focus_items(engine: Engine, turn: Turn) -> list[tuple[str, int]]:
+    """ "dame 2 del vino y la cajetilla chica" after talking of cigarettes: a piece of the message that
+    names no product but option values of the product with variants in focus is an item of it."""
+    mentions = turn.entities.products
+    product = focus_product(engine, turn)
+    if product is None or not mentions or questions.pending(turn.memory, "variant"):
+        return []
+    named = [p for m in mentions for s in (m.sku, *m.candidates) if (p := turn.tenant.product_of(s)) is not None]
+    if product in named:
+        return []
+    words, spans = _tokens(turn)
+    taken = {k for m in mentions for k, (a, b) in enumerate(spans) if a < m.end and b > m.start}
+    found: list[Request] = []
+    for piece in _pieces(words):
+        said = [words[k] for k in piece]
+        if taken.intersection(piece) or any(p.variants and hits(p, said) for p in named):
+            continue
+        if any(h[4] for h in hits(product, said)):
+            found += requests(product, said)
+    return _resolve_all(engine, turn, found) if found else []
+
+
+def _pieces(words: list[str]) -> list[list[int]]:
+    """Word positions cut at connectives ("y", "también")."""
+    out: list[list[int]] = [[]]
+    for k, word in enumerate(words):
+        if word in _PIECE_LINKS:
+            out.append([])
+        else:
+            out[-1].append(k)
+    return [piece for piece in out if piece]
 
 
 def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple[str, int]]:
@@ -505,6 +622,8 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
     the product in focus: the variants it completes are added (with the count said before)."""
     if turn.entities.products:
         return False
+    if _count_of_open_line(engine, turn):  # "cuadriculado" added one; "3": three of it
+        return True
     product = focus_product(engine, turn)
     if product is None:
         return False
@@ -522,6 +641,8 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
     for request in found:
         if request.quantity is None:
             request.quantity = quantity
+    if not asked:
+        _with_values_said_before(turn, product, found)
     if asked:
         questions.forget(turn.memory)
     said_count = any(r.quantity is not None for r in found)
@@ -533,6 +654,25 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
         return True
     if items:
         engine._add_items(turn, items)
+        if asked and not said_count and len(items) == 1 and items[0][0] in turn.cart:
+            turn.memory["count_open"] = {"sku": items[0][0], "turn": turn.memory.get("turn")}
+    return True
+
+
+def _count_of_open_line(engine: Engine, turn: Turn) -> bool:
+    """A bare count right after an answer to the bot's question added one item without a count: the
+    count of that line."""
+    line = turn.memory.pop("count_open", None)
+    if not line or int(line.get("turn") or 0) != int(turn.memory.get("turn") or 0) - 1:
+        return False
+    sku, count = line.get("sku"), questions.bare_count(turn.folded)
+    sellable = turn.tenant.sellable(sku or "")
+    if sellable is None or count is None or count < 1 or turn.cart.get(sku) != 1 or count > sellable.stock:
+        return False
+    turn.cart[sku] = count
+    turn.reply("cantidad_cambiada", quantity=count, product=sellable.name)
+    turn.memory["last_cart_sku"] = sku
+    engine._append_total(turn)
     return True
 
 
@@ -593,6 +733,7 @@ def answer_stock(engine: Engine, turn: Turn) -> bool:
     """ "¿tienen la zapatilla en 36?", "y en negro?", "tienes surtido grande?": per variant; "¿qué
     colores tienen?": the values in stock of that option."""
     found = _asked(engine, turn, bare=True)
+    remember_values(turn, found)
     if not found:
         product = focus_product(engine, turn)
         if product is None or turn.entities.products or not named_options(product, words_of(turn)):
@@ -627,11 +768,17 @@ def answer_price(engine: Engine, turn: Turn) -> bool:
     """ "¿cuánto el grande?", "¿cuánto el botín talla 42?": the variant's price; a product whose
     variants' prices differ, each price with its values."""
     found = _asked(engine, turn, bare=True)
+    remember_values(turn, found)
     if not found:
         return False
     for request in found:
         product = request.product
-        chosen = in_stock(matching(product, request.options)) or matching(product, request.options)
+        named = matching(product, request.options)
+        if request.options and named and not in_stock(named):  # "¿y en fuente?" sold out: said so
+            resolve(engine, turn, request, adding=False)
+            turn.memory["focus_sku"] = product.sku
+            continue
+        chosen = in_stock(named) or named
         prices: dict = {}
         for variant in chosen:
             prices.setdefault(turn.tenant.sellable(variant.sku).price, []).append(variant)  # type: ignore[union-attr]
@@ -646,7 +793,8 @@ def answer_price(engine: Engine, turn: Turn) -> bool:
         elif prices:
             parts = []
             for price, variants in sorted(prices.items()):
-                open_options = missing_options(product, variants) or list(product.variant_options[:1])
+                open_options = (missing_options(product, variants) or missing_options(product, chosen)
+                                or list(product.variant_options[:1]))
                 labels = join_es(values_of(product, open_options[0], variants))
                 parts.append(f"{labels}: {turn.money(price)}")
             turn.reply("precio_variantes", product=product.name, list="; ".join(parts))
