@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import questions
+from chasqui.dialogue import packs, questions
 from chasqui.dialogue.composer import join_es
 from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import Choice
@@ -394,8 +394,10 @@ def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> l
     end = starts[position + 1] if position + 1 < len(mentions) else len(words)
     segment = words[start:end]
     quantity = mention.quantity
-    if quantity is not None and any(h[3] == str(quantity) for h in hits(product, segment)):
-        quantity = None  # "zapatilla 38": the size, not 38 pairs
+    found = hits(product, segment)
+    if quantity is not None and (any(h[3] == str(quantity) for h in found) or packs.count_in_value(
+            [(h[0], h[1]) for h in found], segment, quantity)):
+        quantity = None  # "zapatilla 38": the size, not 38 pairs; "media docena de": the presentation
     return requests(product, segment, quantity)
 
 
@@ -489,7 +491,7 @@ def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Prod
 def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple[str, int]]:
     items: list[tuple[str, int]] = []
     for request in found:
-        outcome = resolve(engine, turn, request, adding=True)
+        outcome = resolve(engine, turn, settled(request), adding=True)
         if outcome.sku:
             items.append((outcome.sku, outcome.quantity))
         else:
@@ -498,6 +500,19 @@ def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple
             "turn") != turn.memory.get("turn"):
         questions.forget(turn.memory)
     return items
+
+
+def settled(request: Request) -> Request:
+    """The request with the presentation its count of items means ("6 wantanes": the half-dozen), see
+    ``packs``."""
+    if request.unknown:
+        return request
+    product = request.product
+    chosen = matching(product, request.options)
+    open_values = {o: values_of(product, o, chosen) for o in product.variant_options
+                   if o not in request.options and len(values_of(product, o, chosen)) > 1}
+    options, quantity = packs.settle(product, request.options, request.quantity, open_values)
+    return Request(product, options, {}, quantity)
 
 
 def fill_pending(engine: Engine, turn: Turn) -> bool:
