@@ -28,6 +28,7 @@ _ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "de", "del", "much
 _MAX_FILLER = 3  # words between a product and its notes ("jugo de papaya grande, que sea sin azúcar")
 _COUNT_WORDS = {"uno": 1, "una": 1, "otro": 1, "otra": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
 _CLAUSE_SPLIT = re.compile(r"[,;.\n]+|\by\b")
+_HEAD_LINKS = frozenset({"con", "de", "a", "al", "en", "para"})  # "forrado con vinifán", "subida a piso"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,31 @@ def _modifier_at(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[tuple[
         if key and k + len(key) <= len(tokens) and all(
                 _near(tokens[k + n], w) for n, w in enumerate(key)):
             return key, name
+    if k < len(tokens):
+        for key, name in modifiers:
+            if _said_by_head(key, modifiers) and _same_word(tokens[k], key[0]):
+                return key[:1], name
     return None
+
+
+def _said_by_head(key: tuple[str, ...], modifiers: Sequence[tuple[tuple[str, ...], str]]) -> bool:
+    """Whether a modifier may be said by its first word alone: "<head> <connector> <complement>"
+    ("forrado con vinifán": "forrados"; "subida a piso": "subida"), a head of 5 letters or more that
+    is no note lead ("extra", "sin") and that no other modifier of the product starts with."""
+    head = key[0] if key else ""
+    return (len(key) >= 3 and key[1] in _HEAD_LINKS and head.isalpha() and len(head) >= 5
+            and not any(head == lead[0] for lead in _phrases("line_note_leads"))
+            and sum(1 for other, _n in modifiers if other and other[0] == head) == 1)
+
+
+def _same_word(said: str, word: str) -> bool:
+    """The same word in another gender or number ("forradas" for "forrado"), or one typo away."""
+    return _near(said, word) or (len(word) >= 5 and _base(said) == _base(word))
+
+
+def _base(word: str) -> str:
+    word = word[:-1] if word.endswith("s") else word
+    return word[:-1] if word[-1:] in ("o", "a") else word
 
 
 @lru_cache(maxsize=1024)
