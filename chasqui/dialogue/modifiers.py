@@ -285,6 +285,32 @@ def annotated(lines: Sequence[CartLine], sku: str, note: LineNote) -> list[CartL
     return out
 
 
+def cart_modifier(normalized: str, cart: Sequence[str], product_of: Callable[[str], Product | None],
+                  last: str | None = None) -> tuple[str, LineNote] | None:
+    """A modifier said on its own ("con subida a piso") of a product in the cart: the line it goes on
+    (the last line touched first; else the one line whose product has it) and the note."""
+    tokens = [fold_enye(t) for t in normalized.split()]
+    order = [s for s in (last, *reversed(list(cart))) if s in cart]
+    found: dict[str, str] = {}
+    for sku in dict.fromkeys(order):
+        product = product_of(sku)
+        keys = tuple(k for k in _modifier_keys(product.modifiers) if len(k[0]) >= 2) if product else ()
+        hit = next((h for k in range(len(tokens)) if (h := _full_modifier_at(tokens, k, keys))), None)
+        if hit is not None:
+            found[sku] = hit
+    if not found:
+        return None
+    sku = next(iter(found)) if (last in found or len(found) == 1) else None
+    return (sku, LineNote(None, (found[sku],))) if sku else None
+
+
+def _full_modifier_at(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[tuple[str, ...], str]]) -> str | None:
+    for key, name in modifiers:
+        if k + len(key) <= len(tokens) and all(_near(tokens[k + n], w) for n, w in enumerate(key)):
+            return name
+    return None
+
+
 def order_note(text: str) -> str | None:
     """The part of the message that is a note for the whole order ("tocar el timbre", "dejar en
     portería", "llamar al llegar"), as the customer wrote it."""

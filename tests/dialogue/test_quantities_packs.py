@@ -51,6 +51,9 @@ _CATALOG = [
      "aliases": ["hielo", "bolsa de hielo"]},
     {"sku": "MAN", "name": "Manguera para gas", "category": "Accesorios", "price": "4.50", "unit": "m",
      "sold_by": "length", "min_quantity": "1", "stock": 60, "aliases": ["manguera"]},
+    {"sku": "GAS", "name": "Balón de gas 10 kg", "category": "Gas", "price": "46.00", "stock": 20,
+     "aliases": ["balon", "balon de gas"],
+     "modifiers": ["revisar válvula", {"name": "subida a piso", "price": "2.00"}]},
 ]
 
 
@@ -119,3 +122,10 @@ def test_a_measure_after_the_product_and_a_filler_word(shop) -> None:
 def test_a_count_goes_to_the_product_named_by_part_of_its_name_not_the_last_line(shop) -> None:
     d = _talk(shop, "necesito 120 copias y un anillado", "y 10 a color")
     assert d.cart == {"COP": 120, "ANI": 1, "IMP": 10}
+
+
+def test_a_priced_modifier_said_alone_goes_on_the_cart_line_and_is_charged(shop) -> None:
+    d = _talk(shop, "un balon de gas porfa", "con subida a piso, es un 4to piso")
+    assert d.cart == {"GAS": 1}
+    assert any("48.00" in r for r in d.replies)
+    assert [line.modifiers for line in d.cart_lines or []] == [("subida a piso",)]
