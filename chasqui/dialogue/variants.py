@@ -398,7 +398,26 @@ def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> l
     if quantity is not None and (any(h[3] == str(quantity) for h in found) or packs.count_in_value(
             [(h[0], h[1]) for h in found], segment, quantity)):
         quantity = None  # "zapatilla 38": the size, not 38 pairs; "media docena de": the presentation
-    return requests(product, segment, quantity)
+    asked = requests(product, segment, quantity)
+    if not asked:
+        bare = Request(product, {}, {}, quantity)
+        _said_pack(bare, segment)
+        return [bare] if bare.options else []
+    for request in asked:
+        _said_pack(request, segment)
+    return asked
+
+
+def _said_pack(request: Request, words: Sequence[str]) -> None:
+    """"un marlboro de 20": the open option's value that holds 20 (``packs.said_size``)."""
+    chosen = matching(request.product, request.options)
+    for option in request.product.variant_options:
+        if option in request.options or option in request.unknown:
+            continue
+        value = packs.said_size(words, values_of(request.product, option, chosen))
+        if value is not None:
+            request.options[option] = value
+            return
 
 
 def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> list[int]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from chasqui.db.session import make_engine, upgrade
 from chasqui.dialogue import compound
 from chasqui.dialogue.engine import Brain, Engine
-from chasqui.dialogue.packs import value_count
+from chasqui.dialogue.packs import pack_size, value_count
 from chasqui.dialogue.state import ConversationState, Decision
 from chasqui.tenants.io import import_tenant
 from chasqui.tenants.snapshot import load_snapshot
@@ -54,6 +54,10 @@ _CATALOG = [
     {"sku": "GAS", "name": "Balón de gas 10 kg", "category": "Gas", "price": "46.00", "stock": 20,
      "aliases": ["balon", "balon de gas"],
      "modifiers": ["revisar válvula", {"name": "subida a piso", "price": "2.00"}]},
+    {"sku": "CIG", "name": "Cigarros Rojos", "category": "Cigarros", "price": "9.00",
+     "aliases": ["cigarros", "rojos"], "variant_options": ["presentación"],
+     "variants": [{"sku": "CIG-20", "presentación": "cajetilla x20", "stock": 20, "price": "17.00"},
+                  {"sku": "CIG-10", "presentación": "cajetilla x10", "stock": 20, "price": "9.00"}]},
 ]
 
 
@@ -89,6 +93,9 @@ def test_a_value_that_is_only_a_count_says_how_many_items_it_holds() -> None:
     assert value_count("six pack") is None
     assert value_count("500 ml") is None
     assert value_count("36") is None  # a bare number may be a size
+    assert pack_size("cajetilla x20") == 20
+    assert pack_size("24 colores") == 24
+    assert pack_size("500 ml") is None
 
 
 def test_half_a_dozen_named_is_one_half_dozen_not_six(shop) -> None:
@@ -129,3 +136,7 @@ def test_a_priced_modifier_said_alone_goes_on_the_cart_line_and_is_charged(shop)
     assert d.cart == {"GAS": 1}
     assert any("48.00" in r for r in d.replies)
     assert [line.modifiers for line in d.cart_lines or []] == [("subida a piso",)]
+
+
+def test_a_pack_named_by_how_many_it_holds(shop) -> None:
+    assert _talk(shop, "2 wantanes y unos rojos de 20").cart == {"WAN-UNI": 2, "CIG-20": 1}
