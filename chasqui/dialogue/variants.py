@@ -398,23 +398,36 @@ def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> l
     if quantity is not None and (any(h[3] == str(quantity) for h in found) or packs.count_in_value(
             [(h[0], h[1]) for h in found], segment, quantity)):
         quantity = None  # "zapatilla 38": the size, not 38 pairs; "media docena de": the presentation
+    elided = words[:start] if _elides_container(words, spans, start, mention) else []
     asked = requests(product, segment, quantity)
     if not asked:
         bare = Request(product, {}, {}, quantity)
-        _said_pack(bare, segment)
+        _said_pack(bare, segment, elided)
         return [bare] if bare.options else []
     for request in asked:
-        _said_pack(request, segment)
+        _said_pack(request, segment, elided)
     return asked
 
 
-def _said_pack(request: Request, words: Sequence[str]) -> None:
-    """"un marlboro de 20": the open option's value that holds 20 (``packs.said_size``)."""
+def _elides_container(words: list[str], spans: list[tuple[int, int]], start: int, mention: ProductMention) -> bool:
+    """The clause is "<count> de <product>" ("y 1 de ibuprofeno"): a container word left out."""
+    first = next((k for k, s in enumerate(spans) if s[0] >= mention.start), len(words))
+    return mention.quantity is not None and first - start == 2 and words[start + 1] in ("de", "del")
+
+
+def _said_pack(request: Request, words: Sequence[str], before: Sequence[str] = ()) -> None:
+    """"un marlboro de 20": the open option's value that holds 20 (``packs.said_size``); "2 blister de
+    paracetamol y 1 de ibuprofeno": the container said before for the clause that leaves it out."""
     chosen = matching(request.product, request.options)
     for option in request.product.variant_options:
         if option in request.options or option in request.unknown:
             continue
-        value = packs.said_size(words, values_of(request.product, option, chosen))
+        values = values_of(request.product, option, chosen)
+        value = packs.said_size(words, values)
+        named = [v for v in values if packs.value_count(v) is None and fold(v).split()
+                 and _forms(fold(v).split()[0]) & set(before)]
+        if value is None and len(named) == 1:
+            value = named[0]
         if value is not None:
             request.options[option] = value
             return
@@ -527,10 +540,11 @@ def settled(request: Request) -> Request:
     if request.unknown:
         return request
     product = request.product
-    chosen = matching(product, request.options)
+    options = dict(request.options)
+    chosen = matching(product, options)
     open_values = {o: values_of(product, o, chosen) for o in product.variant_options
-                   if o not in request.options and len(values_of(product, o, chosen)) > 1}
-    options, quantity = packs.settle(product, request.options, request.quantity, open_values)
+                   if o not in options and len(values_of(product, o, chosen)) > 1}
+    options, quantity = packs.settle(product, options, request.quantity, open_values)
     return Request(product, options, {}, quantity)
 
 

@@ -54,6 +54,14 @@ _CATALOG = [
     {"sku": "GAS", "name": "Balón de gas 10 kg", "category": "Gas", "price": "46.00", "stock": 20,
      "aliases": ["balon", "balon de gas"],
      "modifiers": ["revisar válvula", {"name": "subida a piso", "price": "2.00"}]},
+    {"sku": "PAR", "name": "Paracetamol 500 mg", "category": "Botica", "price": "0.20",
+     "aliases": ["paracetamol"], "variant_options": ["presentación"],
+     "variants": [{"sku": "PAR-UN", "presentación": "unidad", "stock": 500},
+                  {"sku": "PAR-BL", "presentación": "blister x10", "stock": 50, "price": "1.50"}]},
+    {"sku": "IBU", "name": "Ibuprofeno 400 mg", "category": "Botica", "price": "0.30",
+     "aliases": ["ibuprofeno"], "variant_options": ["presentación"],
+     "variants": [{"sku": "IBU-UN", "presentación": "unidad", "stock": 500},
+                  {"sku": "IBU-BL", "presentación": "blister x10", "stock": 50, "price": "2.50"}]},
     {"sku": "CIG", "name": "Cigarros Rojos", "category": "Cigarros", "price": "9.00",
      "aliases": ["cigarros", "rojos"], "variant_options": ["presentación"],
      "variants": [{"sku": "CIG-20", "presentación": "cajetilla x20", "stock": 20, "price": "17.00"},
@@ -140,3 +148,9 @@ def test_a_priced_modifier_said_alone_goes_on_the_cart_line_and_is_charged(shop)
 
 def test_a_pack_named_by_how_many_it_holds(shop) -> None:
     assert _talk(shop, "2 wantanes y unos rojos de 20").cart == {"WAN-UNI": 2, "CIG-20": 1}
+
+
+def test_a_clause_that_leaves_the_container_out_takes_the_one_said_before(shop) -> None:
+    d = _talk(shop, "dame 2 blister de paracetamol y 1 de ibuprofeno porfa")
+    assert d.cart == {"PAR-BL": 2, "IBU-BL": 1}  # one blister, not one tablet
+    assert _talk(shop, "y 3 ibuprofenos").cart == {"IBU-UN": 3}
