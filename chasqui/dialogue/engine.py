@@ -29,12 +29,13 @@ from chasqui.dialogue import (
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue import sellable as sellable_skus
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
-from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, is_delivery, is_pickup
+from chasqui.dialogue.cues import asks_hours, cues, fold, has_cue, has_stem, is_delivery, is_pickup
 from chasqui.dialogue.escalation import frustration_reason
 from chasqui.dialogue.modifiers import (
     LineNote,
     Notes,
     annotated,
+    cart_modifier,
     lines_of,
     order_note,
     read_notes,
@@ -424,6 +425,8 @@ class Engine:
             self._keep_readback(turn, intent)
             return
 
+        if self._modifier_for_cart(turn):  # "con subida a piso": on the cart's line, charged
+            return
         resolved, source = self._resolve_intent(turn, intent, confident)
         if resolved is None:
             d.source = "fallback"
@@ -1173,6 +1176,20 @@ class Engine:
                 self._annotate_line(turn, sku, lines[0])
                 done.add(index)
         return done
+
+    def _modifier_for_cart(self, turn: Turn) -> bool:
+        """A modifier of a cart line's product said with no product ("con subida a piso")."""
+        if turn.entities.products or not turn.cart or asking.asks(turn.analysis.text, turn.folded) \
+                or has_stem(turn.folded, "remove_stems"):
+            return False
+        found = cart_modifier(turn.analysis.normalized, list(turn.cart), self.tenant.product_of,
+                              turn.memory.get("last_cart_sku"))
+        if found is None:
+            return False
+        turn.decision.intent, turn.decision.source = "agregar_producto", "rule"
+        self._annotate_line(turn, *found)
+        self._append_total(turn)
+        return True
 
     def _annotate_line(self, turn: Turn, sku: str, line: LineNote) -> None:
         current = lines_of(turn.cart, turn.state.cart_lines, turn.additions)

@@ -28,6 +28,7 @@ _ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "de", "del", "much
 _MAX_FILLER = 3  # words between a product and its notes ("jugo de papaya grande, que sea sin azúcar")
 _COUNT_WORDS = {"uno": 1, "una": 1, "otro": 1, "otra": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
 _CLAUSE_SPLIT = re.compile(r"[,;.\n]+|\by\b")
+_HEAD_LINKS = frozenset({"con", "de", "a", "al", "en", "para"})  # "forrado con vinifán", "subida a piso"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,31 @@ def _modifier_at(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[tuple[
         if key and k + len(key) <= len(tokens) and all(
                 _near(tokens[k + n], w) for n, w in enumerate(key)):
             return key, name
+    if k < len(tokens):
+        for key, name in modifiers:
+            if _said_by_head(key, modifiers) and _same_word(tokens[k], key[0]):
+                return key[:1], name
     return None
+
+
+def _said_by_head(key: tuple[str, ...], modifiers: Sequence[tuple[tuple[str, ...], str]]) -> bool:
+    """Whether a modifier may be said by its first word alone: "<head> <connector> <complement>"
+    ("forrado con vinifán": "forrados"; "subida a piso": "subida"), a head of 5 letters or more that
+    is no note lead ("extra", "sin") and that no other modifier of the product starts with."""
+    head = key[0] if key else ""
+    return (len(key) >= 3 and key[1] in _HEAD_LINKS and head.isalpha() and len(head) >= 5
+            and not any(head == lead[0] for lead in _phrases("line_note_leads"))
+            and sum(1 for other, _n in modifiers if other and other[0] == head) == 1)
+
+
+def _same_word(said: str, word: str) -> bool:
+    """The same word in another gender or number ("forradas" for "forrado"), or one typo away."""
+    return _near(said, word) or (len(word) >= 5 and _base(said) == _base(word))
+
+
+def _base(word: str) -> str:
+    word = word[:-1] if word.endswith("s") else word
+    return word[:-1] if word[-1:] in ("o", "a") else word
 
 
 @lru_cache(maxsize=1024)
@@ -258,6 +283,32 @@ def annotated(lines: Sequence[CartLine], sku: str, note: LineNote) -> list[CartL
         notes = ", ".join(dict.fromkeys(n for n in (line.notes, note.notes) if n))
         out.append(CartLine(sku, line.quantity, notes, modifiers))
     return out
+
+
+def cart_modifier(normalized: str, cart: Sequence[str], product_of: Callable[[str], Product | None],
+                  last: str | None = None) -> tuple[str, LineNote] | None:
+    """A modifier said on its own ("con subida a piso") of a product in the cart: the line it goes on
+    (the last line touched first; else the one line whose product has it) and the note."""
+    tokens = [fold_enye(t) for t in normalized.split()]
+    order = [s for s in (last, *reversed(list(cart))) if s in cart]
+    found: dict[str, str] = {}
+    for sku in dict.fromkeys(order):
+        product = product_of(sku)
+        keys = tuple(k for k in _modifier_keys(product.modifiers) if len(k[0]) >= 2) if product else ()
+        hit = next((h for k in range(len(tokens)) if (h := _full_modifier_at(tokens, k, keys))), None)
+        if hit is not None:
+            found[sku] = hit
+    if not found:
+        return None
+    sku = next(iter(found)) if (last in found or len(found) == 1) else None
+    return (sku, LineNote(None, (found[sku],))) if sku else None
+
+
+def _full_modifier_at(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[tuple[str, ...], str]]) -> str | None:
+    for key, name in modifiers:
+        if k + len(key) <= len(tokens) and all(_near(tokens[k + n], w) for n, w in enumerate(key)):
+            return name
+    return None
 
 
 def order_note(text: str) -> str | None:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import questions, value_words
+from chasqui.dialogue import packs, questions, value_words
 from chasqui.dialogue.composer import join_es
 from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import Choice
@@ -411,16 +411,31 @@ def _tokens(turn: Turn) -> tuple[list[str], list[tuple[int, int]]]:
 def mention_requests(turn: Turn, mention: ProductMention, product: Product) -> list[Request]:
     """The requests of one product mention: the option values from the mention to the next one (for
     the first mention, also the words before it)."""
-    segment = _segment(turn, mention)
+    segment, elided = _segment_and_elided(turn, mention)
     quantity = mention.quantity
-    if quantity is not None and any(str(quantity) in (h[3], value_words.value_number(h[3]))
-                                    for h in hits(product, segment)):
-        quantity = None  # "zapatilla 38": the size, not 38 pairs; "colores de 24": 24 colores
-    return requests(product, segment, quantity)
+    found = hits(product, segment)
+    if quantity is not None and (
+            any(str(quantity) in (h[3], value_words.value_number(h[3])) for h in found)
+            or packs.count_in_value([(h[0], h[1]) for h in found], segment, quantity)):
+        quantity = None  # "zapatilla 38": the size; "colores de 24": 24 colores; "media docena de": the pack
+    asked = requests(product, segment, quantity)
+    if not asked:
+        bare = Request(product, {}, {}, quantity)
+        _said_pack(bare, segment, elided)
+        return [bare] if bare.options else []
+    for request in asked:
+        _said_pack(request, segment, elided)
+    return asked
 
 
 def _segment(turn: Turn, mention: ProductMention) -> list[str]:
     """The words of a mention's clause: from it (or its count) to the next mention's clause."""
+    return _segment_and_elided(turn, mention)[0]
+
+
+def _segment_and_elided(turn: Turn, mention: ProductMention) -> tuple[list[str], list[str]]:
+    """The clause's words, and the words before it when the clause leaves out its container ("y 1 de
+    ibuprofeno" after "2 blister de paracetamol")."""
     words, spans = _tokens(turn)
     mentions = sorted(turn.entities.products, key=lambda m: m.start)
     position = next((k for k, m in enumerate(mentions) if m.start == mention.start), 0)
@@ -428,7 +443,9 @@ def _segment(turn: Turn, mention: ProductMention) -> list[str]:
     start = starts[position]
     end = starts[position + 1] if position + 1 < len(mentions) else len(words)
     shared = _shared_tail(words, spans, mentions)
-    return words[start:end] + (words[shared:] if shared is not None and end <= shared else [])
+    segment = words[start:end] + (words[shared:] if shared is not None and end <= shared else [])
+    elided = words[:start] if _elides_container(words, spans, start, mention) else []
+    return segment, elided
 
 
 def _shared_tail(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> int | None:
@@ -443,6 +460,30 @@ def _shared_tail(words: list[str], spans: list[tuple[int, int]], mentions: Seque
             if words[k:k + len(said)] == said:
                 return k
     return None
+
+
+def _elides_container(words: list[str], spans: list[tuple[int, int]], start: int, mention: ProductMention) -> bool:
+    """The clause is "<count> de <product>" ("y 1 de ibuprofeno"): a container word left out."""
+    first = next((k for k, s in enumerate(spans) if s[0] >= mention.start), len(words))
+    return mention.quantity is not None and first - start == 2 and words[start + 1] in ("de", "del")
+
+
+def _said_pack(request: Request, words: Sequence[str], before: Sequence[str] = ()) -> None:
+    """"un marlboro de 20": the open option's value that holds 20 (``packs.said_size``); "2 blister de
+    paracetamol y 1 de ibuprofeno": the container said before for the clause that leaves it out."""
+    chosen = matching(request.product, request.options)
+    for option in request.product.variant_options:
+        if option in request.options or option in request.unknown:
+            continue
+        values = values_of(request.product, option, chosen)
+        value = packs.said_size(words, values)
+        named = [v for v in values if packs.value_count(v) is None and fold(v).split()
+                 and _forms(fold(v).split()[0]) & set(before)]
+        if value is None and len(named) == 1:
+            value = named[0]
+        if value is not None:
+            request.options[option] = value
+            return
 
 
 def _clause_starts(words: list[str], spans: list[tuple[int, int]], mentions: Sequence[ProductMention]) -> list[int]:
@@ -606,7 +647,7 @@ def _pieces(words: list[str]) -> list[list[int]]:
 def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple[str, int]]:
     items: list[tuple[str, int]] = []
     for request in found:
-        outcome = resolve(engine, turn, request, adding=True)
+        outcome = resolve(engine, turn, settled(request), adding=True)
         if outcome.sku:
             items.append((outcome.sku, outcome.quantity))
         else:
@@ -615,6 +656,20 @@ def _resolve_all(engine: Engine, turn: Turn, found: list[Request]) -> list[tuple
             "turn") != turn.memory.get("turn"):
         questions.forget(turn.memory)
     return items
+
+
+def settled(request: Request) -> Request:
+    """The request with the presentation its count of items means ("6 wantanes": the half-dozen), see
+    ``packs``."""
+    if request.unknown:
+        return request
+    product = request.product
+    options = dict(request.options)
+    chosen = matching(product, options)
+    open_values = {o: values_of(product, o, chosen) for o in product.variant_options
+                   if o not in options and len(values_of(product, o, chosen)) > 1}
+    options, quantity = packs.settle(product, options, request.quantity, open_values)
+    return Request(product, options, {}, quantity)
 
 
 def fill_pending(engine: Engine, turn: Turn) -> bool:

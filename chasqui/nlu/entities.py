@@ -241,6 +241,17 @@ def _surface(text: str) -> tuple[str, ...]:
     return tuple(w for k, w in enumerate(words) if k == 0 or not _is_filler(words, k))
 
 
+_PART_LEADS = frozenset({"a", "al"})
+
+
+def _led_pairs(text: str) -> set[tuple[str, str]]:
+    """(lead, word) for each word a name writes right after "a"/"al" ("impresión a color": ("a", "color"))."""
+    words = fold_enye(normalize(text)).split()
+    return {(words[k], words[k + 1]) for k in range(1, len(words) - 1)
+            if words[k] in _PART_LEADS and words[k + 1].isalpha() and len(words[k + 1]) >= 3
+            and words[k + 1] not in CONNECTORS}
+
+
 def _yeismo(word: str) -> str:
     return word.replace("ll", "y")
 
@@ -337,6 +348,10 @@ class CatalogMatcher:
         ]
         product_words = frozenset(t for f in product_forms for t in f.key)
         self._form_surfaces = frozenset(_surface(text) for p in self.products for text in (p.name, *p.aliases))
+        # "a color" as a name or alias writes it ("impresión a color"): "10 a color" is a part of it
+        self._led_parts = frozenset(
+            (idx, *pair) for idx, p in enumerate(self.products) for text in (p.name, *p.aliases)
+            for pair in _led_pairs(text))
         # What a product's unit and description say comes with it ("medio pollo con papas y ensalada")
         self._comes_with = tuple(
             frozenset(stem(w) for w in fold_enye(normalize(f"{p.unit} {p.description}")).split())
@@ -358,7 +373,9 @@ class CatalogMatcher:
         # products with it ("pollo entero con papas" is how a pollería describes its "1 Pollo").
         unit_words = {words[0] for words in (fold_enye(normalize(p.unit)).split() for p in self.products)
                       if words}
-        self._unit_stems = _UNIT_STEMS | frozenset(
+        # ... and so is the unit a name ends with in brackets ("Cartulina (pliego)": "10 pliegos de cartulina")
+        name_units = {stem(w) for w in (_name_unit(p.name) for p in self.products) if w}
+        self._unit_stems = _UNIT_STEMS | name_units | frozenset(
             stem(w) for w in unit_words if w.isalpha() and stem(w) not in product_words
         )
         self._category_words = frozenset(t for key in self._category_keys for t in key)
@@ -517,6 +534,8 @@ class CatalogMatcher:
         sim = sum(sims) / len(sims)
         best: dict[int, tuple[bool, float]] = {}
         for form, exact, coverage in index.match(content):
+            if kind == "product" and self._counts_after(form, content, words, j):
+                continue  # "hielo 3 bolsas": 3 bags of "Bolsa de hielo 3 kg", not its "3"
             if not exact:
                 if kind == "product" and not self._valid_product_part(content, span_words, form, previous):
                     continue
@@ -544,6 +563,8 @@ class CatalogMatcher:
                             previous: str) -> bool:
         if tuple(sorted(content)) in self._category_keys:
             return False  # "tortas" is the category, not one product
+        if (form.owner, previous, fold_enye(span_words[0])) in self._led_parts:
+            return True  # "a color" as the name writes it ("impresión a color"), even with an ordinary word
         if not any(_distinctive_product_word(w, c, self._unit_stems)
                    for w, c in zip(span_words, content, strict=True)):
             return False
@@ -800,6 +821,8 @@ class CatalogMatcher:
         used: set[int] = set()
         for idx, span in enumerate(spans):
             position, gap = span.i, 0
+            if self._led(span, words):
+                position, gap = position - 1, 1  # "10 a color": the count before the name's own "a"
             while True:
                 quantity = by_end.get(position)
                 if quantity is not None and id(quantity) not in used:
@@ -820,6 +843,24 @@ class CatalogMatcher:
                 attached[idx] = quantity
                 used.add(id(quantity))
         return attached
+
+    def _counts_after(self, form: _Form, content: list[str], words: list[str], j: int) -> bool:
+        """Whether a span ending on a number of the name is followed by a unit word the name does not
+        write after that number: the number counts those units ("hielo 3 bolsas"), it is no part of
+        the name ("hielo 3 kg" still is)."""
+        if not content or not content[-1].isdigit() or j >= len(words) or content[-1] not in form.key:
+            return False
+        following = stem(fold_enye(words[j]))
+        if following not in self._unit_stems:
+            return False
+        k = form.key.index(content[-1])
+        return k + 1 >= len(form.key) or form.key[k + 1] != following
+
+    def _led(self, span: _Span, words: list[str]) -> bool:
+        """Whether a product span starts with a word its name writes after "a" and the text says that "a"
+        right before it ("10 a color" for "Impresión a color")."""
+        return span.i > 0 and any((owner, words[span.i - 1], fold_enye(words[span.i])) in self._led_parts
+                                  for owner in span.owners)
 
     def _counts_units(self, quantity: Quantity, folded: list[str]) -> bool:
         """A bare "un"/"una" right before a unit word counts ("ponle una caja más")."""
@@ -876,6 +917,16 @@ def _family_of(word: str) -> str | None:
         if pattern.match(word):
             return family
     return None
+
+
+_NAME_UNIT = re.compile(r"\((?:por\s+)?([^\W\d_]+)\)\s*$")
+
+
+def _name_unit(name: str) -> str | None:
+    """The unit a product's name ends with in brackets, one word alone or after "por": "Cartulina
+    (pliego)" → "pliego", "Fotocopia (por página)" → "pagina"; none for "(medio pato)", "(4 unidades)"."""
+    match = _NAME_UNIT.search(name.lower())
+    return fold_enye(normalize(match.group(1))) if match else None
 
 
 def _is_filler(words: Sequence[str], k: int) -> bool:

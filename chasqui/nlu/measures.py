@@ -40,6 +40,9 @@ class Measure:
     fraction: bool = False  # a fraction word said ("medio", "un cuarto")
 
 
+_MAX_AFTER_GAP = 3  # words between a product and the measure said after it
+
+
 @dataclass(frozen=True)
 class _Lexicon:
     units: dict[str, str]  # word -> canonical unit
@@ -48,6 +51,7 @@ class _Lexicon:
     money_words: frozenset[str]
     money_prefixes: frozenset[str]
     gap_words: frozenset[str]
+    after_gap_words: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +64,8 @@ def lexicon() -> _Lexicon:
         units.update({str(w): canonical for w in words})
     fractions = {tuple(str(k).split()): Decimal(str(v)) for k, v in data["fractions"].items()}
     return _Lexicon(units, dimension, fractions, frozenset(data["money_words"]),
-                    frozenset(data["money_prefixes"]), frozenset(data["gap_words"]))
+                    frozenset(data["money_prefixes"]), frozenset(data["gap_words"]),
+                    frozenset(str(w) for w in data.get("after_gap_words", ())))
 
 
 def unit_of(text: str) -> str | None:
@@ -100,13 +105,16 @@ def find_measures(normalized: str) -> list[Measure]:
 
 def attached(normalized: str, measures: list[Measure], start: int, end: int) -> Measure | None:
     """The measure said for the mention at characters [start, end): right before it, across "de", "la"
-    ("medio kilo de la pechuga"), or right after it with a unit or a fraction ("pechuga medio kilo")."""
+    ("medio kilo de la pechuga"), or right after it with a unit or a fraction ("pechuga medio kilo",
+    "la manguera nomas, metro y medio")."""
     gaps = lexicon().gap_words
     for measure in reversed(measures):
         if measure.end <= start and all(w in gaps for w in normalized[measure.end:start].split()):
             return measure
+    after_gaps = lexicon().after_gap_words
     for measure in measures:
-        if measure.start >= end and not normalized[end:measure.start].split() \
+        between = normalized[end:measure.start].split()
+        if measure.start >= end and len(between) <= _MAX_AFTER_GAP and all(w in after_gaps for w in between) \
                 and (measure.unit or measure.fraction or measure.money):
             return measure
     return None
