@@ -49,6 +49,7 @@ _CHECKOUT = re.compile(r"\b(?:la cuenta|eso es todo|eso seria todo|seria todo|na
                        r"cierra(?:me)? el pedido|confirmo|confirma(?:me)?(?: el pedido)?)\b")
 _REMOVE_PHRASE = re.compile(r"\bya no (?:quiero|deseo|va|van|me (?:des|de|mandes|mande))\b"
                             r"|\bno (?:me )?(?:pongas|ponga|mandes)\b")
+_EMPTY_FILLER = frozenset({"nomas", "no", "mas", "porfa", "por", "favor", "pe", "ya", "mejor", "lo", "la"})
 _OPENERS = re.compile(r"^(?:(?:no|ya|ah+|entonces|sabes que|mejor dicho)\s+)+")
 _INTENT_OPS = {
     "agregar_producto": ADD, "modificar_cantidad": SET_QUANTITY, "vaciar_carrito": EMPTY,
@@ -128,7 +129,7 @@ def clause_op(piece: str, analysis: Analysis) -> str | None:
                 or has_cue(folded, "take_it")) and not has_cue(folded, "only_asking")
     if (has_stem(folded, "remove_stems") or _REMOVE_PHRASE.search(folded)) and (e.products or e.categories):
         return REMOVE
-    if has_stem(folded, "remove_stems") and has_cue(folded, "whole_cart"):
+    if _empties(words):
         return EMPTY  # "borra todo": then "mejor el combo familiar" starts a new cart
     if _CHECKOUT.search(folded) and not e.products:
         return CONFIRM
@@ -143,6 +144,16 @@ def clause_op(piece: str, analysis: Analysis) -> str | None:
     if e.products and _leads(words, "instead_leads") and not has_cue(folded, "swap_becomes"):
         return ADD  # "mejor el combo familiar y el combo pareja"
     return None
+
+
+def _empties(words: str) -> bool:
+    """ "borra todo", "quítalo todo nomás": a verb of taking out whose object is the whole cart."""
+    tokens = words.split()
+    verb = next((k for k, w in enumerate(tokens) if has_stem(w, "remove_stems")), None)
+    if verb is None:
+        return False
+    rest = [w for w in tokens[verb + 1:] if w not in _EMPTY_FILLER]
+    return " ".join(rest) in cues().get("whole_cart", ())
 
 
 def _leads(words: str, name: str) -> bool:

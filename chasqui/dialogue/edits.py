@@ -88,7 +88,8 @@ def _cut(words: Sequence[str]) -> _Cut | None:
     n = len(words)
     swap_at = next((k for k, w in enumerate(words) if has_stem(w, "swap_stems")), None)
     if swap_at is not None:
-        link = next((k for k in range(swap_at + 1, n) if words[k] in cues().get("swap_links", ())), None)
+        link = next((k for k in range(swap_at + 1, n) if words[k] in cues().get("swap_links", ())
+                     and words[k + 1:k + 2] != ["favor"]), None)  # "por favor" links nothing
         if link is not None:
             return _Cut((0, link), (link + 1, n), "swap")
     for k in range(n):
@@ -306,6 +307,8 @@ def note_on_lines(engine: Engine, turn: Turn) -> bool:
 def same_line(turn: Turn, skus: list[str]) -> list[str]:
     """ "del mismo agrégame otro": a product referred to, when it has a line in the cart, is that line
     (its variant included), so one more of it is never a question about its options."""
+    if not has_cue(turn.folded, "same_again"):
+        return skus
     out = []
     for sku in skus:
         product = turn.tenant.product_of(sku)

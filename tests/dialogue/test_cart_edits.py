@@ -50,7 +50,8 @@ _CATALOG = [
      "aliases": ["limagas de 45"]},
     {"sku": "CER", "name": "Cerveza Cristal 650 ml", "category": "Cervezas", "price": "7.00", "stock": 48,
      "aliases": ["cristal"]},
-    {"sku": "LAP", "name": "Lapicero Pilot", "category": "Útiles", "price": "2.50", "aliases": ["lapicero", "lapiceros"],
+    {"sku": "LAP", "name": "Lapicero Pilot", "category": "Útiles", "price": "2.50",
+     "aliases": ["lapicero", "lapiceros"],
      "variant_options": ["color"], "variants": [{"sku": f"LAP-{c[:2].upper()}", "color": c, "stock": 60}
                                                 for c in ("azul", "negro", "rojo")]},
     {"sku": "COM-FAM", "name": "Combo Familiar", "category": "Combos", "price": "99.00", "stock": 10,
