@@ -316,3 +316,25 @@ def same_line(turn: Turn, skus: list[str]) -> list[str]:
         last = turn.memory.get("last_cart_sku")
         out.append(last if last in lines else (lines[-1] if lines else sku))
     return out
+
+
+def same_as_cart(turn: Turn) -> None:
+    """ "del mismo agua ponme otro pero recarga": a loose mention (no exact name) said with "del mismo"
+    is the cart's product of that kind (its category), not another brand the words half match."""
+    if not has_cue(turn.folded, "same_again") or not turn.cart:
+        return
+    mentions = list(turn.entities.products)
+    changed = False
+    for k, mention in enumerate(mentions):
+        product = turn.tenant.product(mention.sku)
+        if product is None or mention.score >= 100 or mention.sku in {base_of(turn, s) for s in turn.cart}:
+            continue
+        alike = list(dict.fromkeys(base_of(turn, s) for s in turn.cart
+                                   if (p := turn.tenant.product_of(s)) and fold(p.category) == fold(product.category)))
+        if len(alike) == 1:
+            mentions[k] = dataclasses.replace(mention, sku=alike[0], candidates=(alike[0],))
+            changed = True
+    if changed:
+        entities = dataclasses.replace(turn.entities, products=tuple(mentions))
+        turn.analysis = dataclasses.replace(turn.analysis, entities=entities)
+        turn.entities = entities

@@ -1044,6 +1044,7 @@ class Engine:
             return
         if edits.replace(self, turn) or edits.note_on_lines(self, turn):  # "cámbialo por...", "sin cebolla los dos"
             return
+        edits.same_as_cart(turn)  # "del mismo agua ... pero recarga": the cart's water
         mentions = turn.entities.products
         bundle = self.named_bundle(turn) if not mentions else None
         if bundle is not None:  # "ya quiero el combo": every product of the bundle

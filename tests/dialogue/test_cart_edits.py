@@ -48,6 +48,8 @@ _CATALOG = [
      "aliases": ["limagas"]},
     {"sku": "BAL-L45", "name": "Balón Limagas 45 kg", "category": "Gas", "price": "199.00", "stock": 5,
      "aliases": ["limagas de 45"]},
+    _sized("AGU-SL", "Bidón San Luis 20 L", "Agua", ["san luis"], ("18.00", "39.00")),
+    _sized("AGU-SU", "Bidón Agua Sur 20 L", "Agua", ["agua sur"], ("10.00", "28.00")),
     {"sku": "CER", "name": "Cerveza Cristal 650 ml", "category": "Cervezas", "price": "7.00", "stock": 48,
      "aliases": ["cristal"]},
     {"sku": "LAP", "name": "Lapicero Pilot", "category": "Útiles", "price": "2.50",
@@ -153,3 +155,13 @@ def test_clear_everything_then_the_new_items(shop) -> None:
     d, _ = _talk(shop, "2 pollo tamarindo fuente", "no espera, borra todo. mejor el combo familiar y el combo pareja")
     assert d.cart == {"COM-FAM": 1, "COM-PAR": 1}
     _no_order(d)
+
+
+def test_of_the_same_one_more_in_another_variant_is_the_carts_product(shop) -> None:
+    d, _ = _talk(shop, "1 san luis fuente", "del mismo agua ponme otro pero personal")
+    assert d.cart == {"AGU-SL-FUE": 1, "AGU-SL-PER": 1}  # never the other brand the word half matches
+
+
+def test_please_is_no_swap(shop) -> None:
+    d, _ = _talk(shop, "2 kam lu personal", "cambialo a fuente por favor")
+    assert d.cart == {"KAM-FUE": 2}
