@@ -125,7 +125,7 @@ def _narrowed(turn: Turn, lines: list[str], words: Sequence[str]) -> list[str]:
     return kept
 
 
-def _old_line(engine: Engine, turn: Turn, cut: _Cut, words: list[str], spans: list[tuple[int, int]]) -> str | None:
+def _old_line(turn: Turn, cut: _Cut, words: list[str], spans: list[tuple[int, int]]) -> str | None:
     said = words[cut.old[0]:cut.old[1]]
     named = _in_range(turn, spans, cut.old)
     lines: list[str] = []
@@ -195,7 +195,7 @@ def replace(engine: Engine, turn: Turn) -> bool:
     new_words = words[cut.new[0]:cut.new[1]]
     new_mentions = _in_range(turn, spans, cut.new)
     options = engine.products_of(new_mentions[0], turn) if new_mentions else []
-    old_sku = _old_line(engine, turn, cut, words, spans)
+    old_sku = _old_line(turn, cut, words, spans)
     if old_sku is None and options and cut.lead != "becomes" and not _in_range(turn, spans, cut.old):
         old_sku = _unnamed_old_line(turn, options[0])  # "cámbialo por el limagas"
     old_sellable = turn.tenant.sellable(old_sku) if old_sku else None
@@ -211,13 +211,16 @@ def replace(engine: Engine, turn: Turn) -> bool:
     elif cut.lead == "becomes" and (new_product.sku in {base_of(turn, s) for s in turn.cart}
                                     or fold(new_product.category) != fold(old_product.category)):
         return False  # "que sea" of a product already there, or of another kind of thing: not a swap
-    quantity = _count_said(new_words, new_product) or turn.cart[old_sku]
+    current = turn.cart[old_sku]
+    old_count = _count_said(words[cut.old[0]:cut.old[1]], old_product)
+    keep = current - old_count if old_count and old_count < current else 0  # "cambia 2 de las 6 cristal por..."
+    quantity = _count_said(new_words, new_product) or current - keep
     sku = _new_sku(engine, turn, old_product, old_sku, new_product, new_words, quantity)
     if sku is None:
         return True  # a question about the new product's variant was asked; the old line stays
-    if sku == old_sku and quantity == turn.cart[old_sku]:
+    if sku == old_sku and (keep or quantity == current):
         return False
-    _swap_line(engine, turn, old_sku, sku, quantity)
+    _swap_line(engine, turn, (old_sku, keep), sku, quantity)
     return True
 
 
@@ -237,8 +240,12 @@ def _new_sku(engine: Engine, turn: Turn, old: Product, old_sku: str, new: Produc
     return variants.resolve(engine, turn, request, adding=True).sku
 
 
-def _swap_line(engine: Engine, turn: Turn, old_sku: str, new_sku: str, quantity: int) -> None:
+def _swap_line(engine: Engine, turn: Turn, old: tuple[str, int], new_sku: str, quantity: int) -> None:
+    """``old``: the line and how many of it stay (0: all of it goes)."""
+    old_sku, keep = old
     old_name = turn.tenant.sellable(old_sku).name  # type: ignore[union-attr]
+    if keep:
+        old_name = f"{turn.cart[old_sku] - keep} × {old_name}"
     new = turn.tenant.sellable(new_sku)
     if new is None:
         return
@@ -249,10 +256,14 @@ def _swap_line(engine: Engine, turn: Turn, old_sku: str, new_sku: str, quantity:
         return
     if take < quantity:
         turn.reply("stock_parcial", product=new.name, stock=new.stock)
-    in_place = {(new_sku if sku == old_sku else sku): qty for sku, qty in turn.cart.items() if sku != new_sku}
-    in_place[new_sku] = have + take  # the new line where the old one was
-    turn.cart.clear()
-    turn.cart.update(in_place)
+    if keep:
+        turn.cart[old_sku] = keep
+        turn.cart[new_sku] = have + take
+    else:
+        in_place = {(new_sku if sku == old_sku else sku): qty for sku, qty in turn.cart.items() if sku != new_sku}
+        in_place[new_sku] = have + take  # the new line where the old one was
+        turn.cart.clear()
+        turn.cart.update(in_place)
     turn.memory["last_cart_sku"] = new_sku
     turn.memory["focus_sku"] = new.product.sku
     turn.memory["last_skus"] = [new.product.sku]

@@ -165,3 +165,8 @@ def test_of_the_same_one_more_in_another_variant_is_the_carts_product(shop) -> N
 def test_please_is_no_swap(shop) -> None:
     d, _ = _talk(shop, "2 kam lu personal", "cambialo a fuente por favor")
     assert d.cart == {"KAM-FUE": 2}
+
+
+def test_swapping_some_of_a_line_keeps_the_rest(shop) -> None:
+    d, _ = _talk(shop, "6 inca 500 ml", "cambia 2 inca por coca")
+    assert d.cart == {"INC-500": 4, "COC-500": 2}
