@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chasqui.dialogue.cues import fold, has_cue, has_stem
+from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import CancelOrder, ConversationState, Decision, PlaceOrder, ReportPayment
 from chasqui.nlu.analyzer import Analysis
 
@@ -50,6 +50,8 @@ _CHECKOUT = re.compile(r"\b(?:la cuenta|eso es todo|eso seria todo|seria todo|na
                        r"cierra(?:me)? el pedido|confirmo|confirma(?:me)?(?: el pedido)?)\b")
 _REMOVE_PHRASE = re.compile(r"\bya no (?:quiero|deseo|va|van|me (?:des|de|mandes|mande))\b"
                             r"|\bno (?:me )?(?:pongas|ponga|mandes)\b")
+_EMPTY_FILLER = frozenset({"nomas", "no", "mas", "porfa", "por", "favor", "pe", "ya", "mejor", "lo", "la"})
+_OPENERS = re.compile(r"^(?:(?:no|ya|ah+|entonces|sabes que|mejor dicho)\s+)+")
 _INTENT_OPS = {
     "agregar_producto": ADD, "modificar_cantidad": SET_QUANTITY, "vaciar_carrito": EMPTY,
     "cancelar_pedido": CANCEL, "confirmar_pedido": CONFIRM, "confirmar_pago": PAY, "ver_carrito": VIEW_CART,
@@ -142,6 +144,8 @@ def clause_op(piece: str, analysis: Analysis) -> str | None:
                 or has_cue(folded, "take_it")) and not has_cue(folded, "only_asking")
     if (has_stem(folded, "remove_stems") or _REMOVE_PHRASE.search(folded)) and (e.products or e.categories):
         return REMOVE
+    if _empties(words):
+        return EMPTY  # "borra todo": then "mejor el combo familiar" starts a new cart
     if _CHECKOUT.search(folded) and not e.products:
         return CONFIRM
     if asks and not requests:
@@ -152,7 +156,27 @@ def clause_op(piece: str, analysis: Analysis) -> str | None:
         return ADD  # "y una leche de tigre": a counted item is an order, with or without a verb
     if e.products and has_cue(folded, "line_note_leads"):
         return NOTE
+    if e.quantities and not e.products and _leads(words, "quantity_leads"):
+        return SET_QUANTITY  # "mejor 4", "que sean 3": the count of the line in focus
+    if e.products and _leads(words, "instead_leads") and not has_cue(folded, "swap_becomes"):
+        return ADD  # "mejor el combo familiar y el combo pareja"
     return None
+
+
+def _empties(words: str) -> bool:
+    """ "borra todo", "quítalo todo nomás": a verb of taking out whose object is the whole cart."""
+    tokens = words.split()
+    verb = next((k for k, w in enumerate(tokens) if has_stem(w, "remove_stems")), None)
+    if verb is None:
+        return False
+    rest = [w for w in tokens[verb + 1:] if w not in _EMPTY_FILLER]
+    return " ".join(rest) in cues().get("whole_cart", ())
+
+
+def _leads(words: str, name: str) -> bool:
+    """The clause starts with one of the cue's phrases (after "no", "ya", "entonces")."""
+    padded = f" {_OPENERS.sub('', words)} "
+    return any(padded.startswith(f" {phrase} ") for phrase in cues().get(name, ()))
 
 
 def plan(text: str, analyze_piece: Callable[[str], Analysis]) -> list[str] | None:

@@ -20,6 +20,7 @@ from chasqui.dialogue import (
     clauses,
     commands,
     compound,
+    edits,
     executor,
     hours,
     questions,
@@ -451,7 +452,7 @@ class Engine:
             turn.show_photos(self._products_in_view(turn), again=True)
         if has_cue(turn.folded, "contents") and resolved in PRODUCT_QUESTIONS:  # "¿qué trae el combo familiar?"
             self._describe_products(turn)
-        if shop is not None:  # "quiero 2, ¿dan boleta?": the items, then the shop's answer
+        if shop is not None and not edits.swapped(turn):  # "quiero 2, ¿dan boleta?": the items, then the answer
             shop_answers.say(self, turn, shop)
         if resolved not in CHECKOUT_INTENTS:
             self._note_checkout_facts(turn, resolved)
@@ -1047,6 +1048,9 @@ class Engine:
     def h_agregar_producto(self, turn: Turn) -> None:
         if variants.fill_pending(self, turn) or self._take_offer(turn):  # "en 40", "ya", "3"
             return
+        if edits.replace(self, turn) or edits.note_on_lines(self, turn):  # "cámbialo por...", "sin cebolla los dos"
+            return
+        edits.same_as_cart(turn)  # "del mismo agua ... pero recarga": the cart's water
         mentions = turn.entities.products
         bundle = self.named_bundle(turn) if not mentions else None
         if bundle is not None:  # "ya quiero el combo": every product of the bundle
@@ -1064,6 +1068,7 @@ class Engine:
             if not skus:
                 turn.reply("sin_producto_para_agregar", list=self.examples(turn))
                 return
+            skus = edits.same_line(turn, skus)  # "del mismo agrégame otro": that line's variant
             quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
             if _BARE_TIMES.match(turn.folded) and skus[0] in turn.cart and quantity > turn.cart[skus[0]]:
                 quantity -= turn.cart[skus[0]]  # "x2" right after one: two of it in all
@@ -1311,11 +1316,14 @@ class Engine:
             else:
                 turn.reply("carrito_vacio", list=self.examples(turn))
             return
-        if variants.change_line(self, turn) or self._swap(turn):  # "mejor que la casaca sea XL"
+        if edits.replace(self, turn):  # "cambia el pollo por un kam lu", "la gaseosa que sea coca"
             return
-        if self._annotate_lines(turn):  # "el arroz que sea bien graneado": a note, no new quantity
+        by_values = edits.line_by_values(self, turn)  # "los negros que sean 4": that variant line
+        if by_values is None and (variants.change_line(self, turn) or self._swap(turn)):  # "mejor que sea XL"
             return
-        target = self._target_line(turn)
+        if self._annotate_lines(turn) or edits.note_on_lines(self, turn):  # "el arroz que sea bien graneado"
+            return
+        target = by_values or self._target_line(turn)
         if target is None:
             if turn.entities.products:  # a product not in the cart yet: add it
                 self.h_agregar_producto(turn)
@@ -1384,8 +1392,9 @@ class Engine:
             mention = next((m for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
             if asked(product, turn.analysis.normalized, (mention.start, mention.end) if mention else None):
                 return self._measured(turn, sku, mention, current)  # "mejor que sean 300 gramos"
+        named = edits.mention_of_line(turn, sku)  # a variant line is named by its product ("quita un limagas")
         if _REMOVE.search(folded) and not _RELATIVE_MINUS.search(folded):
-            mention_qty = next((m.quantity for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
+            mention_qty = named.quantity if named is not None else None
             if mention_qty and mention_qty < current:
                 return current - mention_qty
             return 0
@@ -1393,7 +1402,7 @@ class Engine:
             return current + _count(m.group(1))
         if m := _RELATIVE_MINUS.search(folded):
             return current - _count(m.group(1))
-        mention_qty = next((m.quantity for m in turn.entities.products if sku in (m.sku, *m.candidates)), None)
+        mention_qty = named.quantity if named is not None else None
         if mention_qty is not None:
             return mention_qty
         if turn.entities.quantities:
