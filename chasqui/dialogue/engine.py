@@ -403,8 +403,10 @@ class Engine:
 
         shop = shop_answers.answer_turn(self, turn, intent, confident)  # policies, FAQ, haggling...
         reason = self._escalation_reason(turn, intent, prediction.confidence)
-        if reason == "queja o reclamo" and shop is not None:
+        if reason == "queja o reclamo" and shop is not None and shop.kind != "complaint":
             reason = None  # "¿y si llega golpeado me lo cambian?": the shop's policy answers it
+        if shop is not None and shop.kind == "complaint":
+            reason = reason or "queja o reclamo"  # a fault of a past purchase no policy covers: a person
         if reason:
             d.intent = intent if intent in ESCALATING else d.intent
             d.source = "ml" if confident and intent in ESCALATING else "rule"
