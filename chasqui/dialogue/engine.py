@@ -22,6 +22,7 @@ from chasqui.dialogue import (
     commands,
     compound,
     hours,
+    per_unit,
     questions,
     shop_answers,
     variants,
@@ -339,6 +340,7 @@ class Engine:
             matcher=self.brain.matcher)
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
         analysis = clauses.join_value_mentions(analysis, self.tenant.product_of)  # "coca de litro y medio"
+        analysis = per_unit.drop_unit_mentions(analysis)  # "hacen copias? a cuanto la hoja": the copies' unit
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)

@@ -34,6 +34,10 @@ _CATALOG = [
      "variants": [{"sku": "REG-VER", "color": "verde", "stock": 5}, {"sku": "REG-AZU", "color": "azul", "stock": 5}]},
     {"sku": "TIJ", "name": "Tijera de podar", "category": "Herramientas", "price": "25.00", "stock": 8,
      "aliases": ["tijera", "tijera de podar"]},
+    {"sku": "LIJ", "name": "Lija al agua (por pliego)", "category": "Accesorios", "price": "1.20", "stock": 50,
+     "aliases": ["lija", "lijas"]},
+    {"sku": "LIB", "name": "Libreta de jardín", "category": "Accesorios", "price": "6.00", "stock": 10,
+     "aliases": ["libreta", "hojas de registro"]},
     {"sku": "DET", "name": "Sensor de humedad para plantas", "category": "Accesorios", "price": "30.00", "stock": 4,
      "aliases": ["sensor", "sensor de humedad"]},
 ]
@@ -159,3 +163,8 @@ def test_the_delivery_fee_asked_again_is_the_zones_fee_for_the_current_cart(gard
     decision, said = talk(garden, "quiero 1 tijera de podar", "cuanto es el delivery a surco?",
                           "el delivery ya no es gratis?")
     assert "5.00" in said and decision.cart == {"TIJ": 1}
+
+
+def test_a_unit_after_a_product_named_is_its_unit_not_another_product(garden) -> None:
+    decision, said = talk(garden, "tienen lija? a cuanto la hoja")
+    assert "1.20" in said and "6.00" not in said and decision.cart == {}
