@@ -371,7 +371,21 @@ def _asks_delivery_fee(folded: str) -> bool:
 
 
 def _asks_right_now(folded: str) -> bool:
-    return any(has_cue_words(folded, w) for w in _phrases("right_now"))
+    """ "¿hay gas ahorita?", "¿todavía atienden?": whether something is to be had now (never "¿y ahora
+    cuánto es?")."""
+    return (any(has_cue_words(folded, w) for w in _phrases("right_now"))
+            and (any(w in _phrases("sells_verbs") for w in folded.split()) or asks_hours(folded)))
+
+
+def _not_sold_follow_up(tenant: TenantSnapshot, folded: str) -> list[str]:
+    """ "y kerosene?" right after a "no vendemos": a short question about one more thing, read as
+    "¿venden kerosene?"."""
+    tokens = [w for w in folded.split() if w not in ("qmark", "exclam")]
+    while tokens and tokens[0] in _phrases("sells_join"):
+        tokens.pop(0)
+    if not tokens or len(tokens) > 3:
+        return []
+    return not_sold_words(tenant, "venden " + " ".join(tokens))
 
 
 def _zone_asked(tenant: TenantSnapshot, zones: tuple[str, ...]) -> DeliveryZone | None:
@@ -446,8 +460,8 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
     if has_products or not question:
         return None
     missing = not_sold_words(tenant, text)  # the words asked about are checked against the catalog
-    if not missing and context.after_not_sold and not has_categories and folded.split()[:1] == ["y"]:
-        missing = not_sold_words(tenant, "venden " + " ".join(folded.split()[1:]))  # "¿venden cocinas?" "y kerosene?"
+    if not missing and context.after_not_sold and not has_categories:
+        missing = _not_sold_follow_up(tenant, folded)  # "¿venden cocinas?" … "y kerosene?"
     if missing:
         return ShopAnswer("not_sold", (("no_vendemos", {"item": " ni ".join(missing)}),))
     if not has_categories and _asks_policy_words(tenant, text) and not has_payment and not zones:

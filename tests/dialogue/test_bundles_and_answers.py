@@ -168,3 +168,13 @@ def test_the_delivery_fee_asked_again_is_the_zones_fee_for_the_current_cart(gard
 def test_a_unit_after_a_product_named_is_its_unit_not_another_product(garden) -> None:
     decision, said = talk(garden, "tienen lija? a cuanto la hoja")
     assert "1.20" in said and "6.00" not in said and decision.cart == {}
+
+
+def test_a_bare_follow_up_after_not_sold_is_not_sold_too(garden) -> None:
+    _, said = talk(garden, "venden piscinas?", "columpios?")
+    assert "columpios" in said.lower()
+
+
+def test_now_in_a_total_question_at_night_is_no_hours_question(garden) -> None:
+    _, said = talk(garden, "quiero 2 macetas de barro", "y ahora cuanto es todo?", now=NIGHT)
+    assert "30.00" in said
