@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 from chasqui.dialogue import (
     address,
     asking,
+    bundles,
     clauses,
     commands,
     compound,
     edits,
     executor,
     hours,
+    per_unit,
     questions,
     shop_answers,
     variants,
@@ -336,6 +338,7 @@ class Engine:
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
         analysis = clauses.settle(analysis, self.tenant.product_of,  # "coca de litro y medio", "solgas recarga"
                                   variants.focus_of(self.tenant, state.memory))
+        analysis = per_unit.drop_unit_mentions(analysis)  # "hacen copias? a cuanto la hoja": the copies' unit
         notes = read_notes(analysis.normalized, analysis.entities.products, self.tenant.product_of)
         if notes.inside:  # "sin hueso": a word of a note, never an item
             kept = tuple(m for k, m in enumerate(analysis.entities.products) if k not in notes.inside)
@@ -407,8 +410,10 @@ class Engine:
 
         shop = shop_answers.answer_turn(self, turn, intent, confident)  # policies, FAQ, haggling...
         reason = self._escalation_reason(turn, intent, prediction.confidence)
-        if reason == "queja o reclamo" and shop is not None:
+        if reason == "queja o reclamo" and shop is not None and shop.kind != "complaint":
             reason = None  # "¿y si llega golpeado me lo cambian?": the shop's policy answers it
+        if shop is not None and shop.kind == "complaint":
+            reason = reason or "queja o reclamo"  # a fault of a past purchase no policy covers: a person
         if reason:
             d.intent = intent if intent in ESCALATING else d.intent
             d.source = "ml" if confident and intent in ESCALATING else "rule"
@@ -505,6 +510,10 @@ class Engine:
                 intent in browsing | {"saludo", "consultar_delivery"}
                 or (intent == "despedida" and ("hora" in words or "?" in turn.analysis.text))):  # "hasta q hora"
             return "consultar_delivery", "ml" if confident and intent == "consultar_delivery" else "rule"
+        # "ya mándame el combo chilcanero": a bundle named in an order, even when the model is unsure
+        if ((intent == "agregar_producto" or not confident) and not shop_answers.is_question(turn.analysis.text, folded)
+                and self.named_bundle(turn) is not None):
+            return "agregar_producto", "rule"
         if confident:
             return self._adapt(turn, intent), "ml"
         if self.teacher is not None:  # the LLM decides, labels and acts through its tools
@@ -1031,19 +1040,10 @@ class Engine:
 
     # -- handlers: the cart ------------------------------------------------------------------
     def named_bundle(self, turn: Turn) -> Promotion | None:
-        """The bundle promotion the customer names ("quiero el combo", "dame la promo del café"):
-        the active bundle sharing the most words with the message, when it says combo/promo/paquete
-        or shares two words or more."""
-        words = {w for w in turn.folded.split() if len(w) > 2}
-        bundles = [p for p in active_promotions(self.tenant, turn.now.date()) if p.rule.get("type") == "bundle"]
-        scored = sorted(((len(words & {w for w in fold(p.name).split() if len(w) > 2}), p) for p in bundles),
-                        key=lambda pair: -pair[0])
-        named = has_cue(turn.folded, "bundle")
-        if scored and (scored[0][0] >= 2 or (named and scored[0][0] >= 1)):
-            return scored[0][1]
-        if named and len(bundles) == 1 and has_cue(turn.folded, "bundle_only"):
-            return bundles[0]  # "el combo" when there is one
-        return None
+        """The bundle promotion the customer names ("quiero el combo", "el kit de colores"): bundles.py."""
+        return bundles.named(self.tenant, turn.folded, turn.now.date(),
+                             mentioned=[m.sku for m in turn.entities.products],
+                             promotions_listed=turn.memory.get("last_topic") == "promotions")
 
     def h_agregar_producto(self, turn: Turn) -> None:
         if variants.fill_pending(self, turn) or self._take_offer(turn):  # "en 40", "ya", "3"
@@ -1052,10 +1052,9 @@ class Engine:
             return
         edits.same_as_cart(turn)  # "del mismo agua ... pero recarga": the cart's water
         mentions = turn.entities.products
-        bundle = self.named_bundle(turn) if not mentions else None
-        if bundle is not None:  # "ya quiero el combo": every product of the bundle
-            skus = [str(sku) for sku in bundle.rule.get("skus", [])]
-            self._add_items(turn, [(sku, 1) for sku in skus if self.tenant.product(sku)])
+        bundle = self.named_bundle(turn)
+        if bundle is not None:  # "ya quiero el combo": every part of the bundle, priced by it
+            self._add_items(turn, bundles.parts(self.tenant, bundle))
             return
         if not mentions:
             skus = self.referenced(turn)

@@ -97,11 +97,19 @@ def _stop() -> frozenset[str]:
     return frozenset(fold(str(w)) for w in words().get("stop", ()))
 
 
+@lru_cache(maxsize=1)
+def _term_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Phrasings that mean a synonym group without naming it ("mi hermano de 16" is an age)."""
+    return tuple((re.compile(str(pattern)), "#" + fold(str(group)))
+                 for pattern, group in words().get("term_patterns", ()))
+
+
 def terms(text: str) -> list[str]:
     """The content terms of a text: synonym groups ("#cambio") and word roots, stop words and numbers out."""
     single, phrases = _synonyms()
-    tokens = fold(text).split()
-    out: list[str] = []
+    folded = fold(text)
+    tokens = folded.split()
+    out: list[str] = [group for pattern, group in _term_patterns() if pattern.search(folded)]
     i = 0
     while i < len(tokens):
         for phrase, name in phrases:
@@ -205,39 +213,55 @@ def _elsewhere() -> frozenset[str]:
     return frozenset(folded | {root(w) for w in folded})
 
 
+@lru_cache(maxsize=1)
+def _structured() -> frozenset[str]:
+    folded = {fold(str(w)) for w in words().get("structured_topics", ())}
+    return frozenset(folded | {root(w) for w in folded})
+
+
+def _structured_terms(text: str) -> list[str]:
+    """The words of a message that name a fact the shop's structured data gives ("tarjeta", "horario")."""
+    return [t for t in dict.fromkeys(terms(text)) if t in _structured()]
+
+
 def query_terms(text: str) -> list[str]:
     """The terms of a customer's message that may pick a policy or FAQ entry."""
     elsewhere = _elsewhere()
     return [t for t in dict.fromkeys(terms(text)) if t not in elsewhere]
 
 
-def best_document(tenant: TenantSnapshot, text: str) -> tuple[_Doc, float] | None:
+def best_document(tenant: TenantSnapshot, text: str, *, past: bool = False) -> tuple[_Doc, float] | None:
     """The policy or FAQ entry that best answers ``text`` (None: none is about what it asks).
 
     A match needs an *anchor*: a word of the message, not naming the catalog, that is the entry's topic
     (or question) word, a word of a synonym group (a topic of shops) in its text, or two words of its
     text. Words of questions the shop's data answers (hours, address, delivery zones, totals, prices,
-    payment) never count."""
+    payment) never count. ``past``: the message tells of something bought before ("el balón que me
+    trajeron tiene fuga"): it asks about no product, so the catalog's words count as well."""
     index = _index(tenant)
     if not index.docs:
         return None
     query = query_terms(text)
+    structured = _structured_terms(text)
     best: tuple[_Doc, float] | None = None
     for doc in index.docs:
-        score, anchored, body = 0.0, False, 0
+        score, anchored, body, grouped = 0.0, False, 0, False
         for q in query:
             matched = [t for t in doc.weights if _same(q, t)]
             if not matched:
                 continue
             weight = max(doc.weights[t] * index.idf.get(t, 1.0) for t in matched)
-            if _in_catalog(q, index):
+            if not past and _in_catalog(q, index):
                 score += 0.5 * weight
                 continue
             score += weight
+            grouped = grouped or q.startswith("#")
             if q.startswith("#") or any(t in doc.topic for t in matched):
                 anchored = True  # the topic's word, or a word of a topic's synonym group
             else:
                 body += 1
+        if structured and not grouped and not any(_same(w, t) for w in structured for t in doc.weights):
+            continue  # "¿aceptan tarjeta?": the payment methods answer it, not a FAQ sharing "aceptan"
         if (anchored or body >= 2) and score >= _MIN_SCORE and (best is None or score > best[1]):
             best = (doc, score)
     return best
@@ -316,6 +340,54 @@ def _not_sold_in(tenant: TenantSnapshot, folded: str) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the conversation and the clock add to a message: the zone talked about or chosen, whether the
+    bot just said a thing is not sold, and the next opening when the shop is closed now (else None)."""
+
+    zone: str | None = None
+    after_not_sold: bool = False
+    closed_until: str | None = None
+
+
+def _phrases(key: str) -> tuple[str, ...]:
+    return tuple(fold(str(w)) for w in words().get(key, ()))
+
+
+def tells_past_purchase(folded: str) -> bool:
+    """ "ayer compré una calculadora…", "el balón que me trajeron…": about something bought before."""
+    return any(has_cue_words(folded, w) for w in _phrases("past_purchase"))
+
+
+def _tells_problem(text: str) -> bool:
+    """The message speaks of a fault or damage (a word of the groups ``problem_groups`` names)."""
+    problems = {"#" + fold(str(g)) for g in words().get("problem_groups", ())}
+    return any(t in problems for t in terms(text))
+
+
+def _asks_delivery_fee(folded: str) -> bool:
+    return (any(has_cue_words(folded, w) for w in _phrases("delivery_words"))
+            and any(has_cue_words(folded, w) for w in _phrases("fee_words")))
+
+
+def _asks_right_now(folded: str) -> bool:
+    """ "¿hay gas ahorita?", "¿todavía atienden?": whether something is to be had now (never "¿y ahora
+    cuánto es?")."""
+    return (any(has_cue_words(folded, w) for w in _phrases("right_now"))
+            and (any(w in _phrases("sells_verbs") for w in folded.split()) or asks_hours(folded)))
+
+
+def _not_sold_follow_up(tenant: TenantSnapshot, folded: str) -> list[str]:
+    """ "y kerosene?" right after a "no vendemos": a short question about one more thing, read as
+    "¿venden kerosene?"."""
+    tokens = [w for w in folded.split() if w not in ("qmark", "exclam")]
+    while tokens and tokens[0] in _phrases("sells_join"):
+        tokens.pop(0)
+    if not tokens or len(tokens) > 3:
+        return []
+    return not_sold_words(tenant, "venden " + " ".join(tokens))
+
+
 def _zone_asked(tenant: TenantSnapshot, zones: tuple[str, ...]) -> DeliveryZone | None:
     names = {fold(z): z for z in zones}
     return next((z for z in tenant.delivery_zones if fold(z.name) in names), None)
@@ -324,16 +396,20 @@ def _zone_asked(tenant: TenantSnapshot, zones: tuple[str, ...]) -> DeliveryZone 
 def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ...] = (),
          has_products: bool = False, has_categories: bool = False, ordering: bool = False,
          has_payment: bool = False, confident: bool = True, subtotal: Decimal | None = None,
-         money=str, asks_product: bool = False) -> ShopAnswer | None:
+         money=str, asks_product: bool = False, context: Context | None = None) -> ShopAnswer | None:
     """The answer from the shop's data to one message, or None when it asks none of these things.
 
     ``ordering``: the message also adds or changes items (the answer then follows the cart's reply);
     ``subtotal``: the cart's total before delivery (None: empty cart); ``money``: formats an amount;
     ``asks_product``: the message also asks about a product ("¿cuánto cuesta y tiene garantía?": both
-    answered, the product's first).
+    answered, the product's first); ``context``: what the conversation and the clock add.
     """
     business = tenant.business
+    context = context or Context()
     question = is_question(text, folded)
+    past = tells_past_purchase(folded)
+    if past:
+        ordering = asks_product = False  # "ayer compré una calculadora y no prende": never an order
     if haggles(folded):
         replies: list[tuple[str, dict]] = []
         if business.haggling:
@@ -343,8 +419,11 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
         return ShopAnswer("haggling", tuple(replies))
     # "¿cuánto sería con delivery a Surquillo?" with a cart: its total with that zone's fee
     zone = _zone_asked(tenant, zones) if business.delivery_enabled else None
-    if (zone is not None and subtotal is not None and not has_products and not has_payment
-            and ("cuanto" in folded.split() or (question and has_cue(folded, "cart_total")))
+    asks_fee = "cuanto" in folded.split() or (question and has_cue(folded, "cart_total"))
+    if zone is None and not zones and business.delivery_enabled and question and _asks_delivery_fee(folded):
+        zone = _zone_asked(tenant, (context.zone,)) if context.zone else None  # "¿el delivery ya no es gratis?"
+        asks_fee = zone is not None
+    if (zone is not None and subtotal is not None and not has_products and not has_payment and asks_fee
             and not has_cue(folded, "how_long") and not asks_hours(folded)):
         from chasqui.dialogue.pricing import below_min_order, delivery_fee
 
@@ -366,16 +445,23 @@ def find(tenant: TenantSnapshot, text: str, folded: str, *, zones: tuple[str, ..
         else:
             replies = [("minimo_pedido", {"minimum": money(business.min_order)})]
         return ShopAnswer("min_order", tuple(replies), exclusive=not ordering)
-    if question or not confident:
-        found = best_document(tenant, text)
+    if context.closed_until and question and _asks_right_now(folded):  # "¿hay gas ahorita?" at night
+        return ShopAnswer("closed", (("cerrado_ahora", {"next_open": context.closed_until}),),
+                          exclusive=not (has_products or has_categories))  # a product's answer goes first
+    if (question or not confident or past) and not (zones and has_cue(folded, "how_long")):
+        found = best_document(tenant, text, past=past)  # "¿cuánto demora a Pueblo Libre?": the zone's time
         if found is not None:
             doc = found[0]
             key = "politica" if doc.kind == "policy" else "faq_respuesta"
             return ShopAnswer(doc.kind, ((key, {"text": doc.answer, "topic": doc.title}),),
                               exclusive=not (ordering or asks_product))
+    if past and _tells_problem(text) and not has_payment:
+        return ShopAnswer("complaint", ())  # "compré una tijera y se rompió", no policy on it: a person sees it
     if has_products or not question:
         return None
     missing = not_sold_words(tenant, text)  # the words asked about are checked against the catalog
+    if not missing and context.after_not_sold and not has_categories:
+        missing = _not_sold_follow_up(tenant, folded)  # "¿venden cocinas?" … "y kerosene?"
     if missing:
         return ShopAnswer("not_sold", (("no_vendemos", {"item": " ni ".join(missing)}),))
     if not has_categories and _asks_policy_words(tenant, text) and not has_payment and not zones:
@@ -413,12 +499,20 @@ def answer_turn(engine, turn, intent: str, confident: bool) -> ShopAnswer | None
         if described is not None:
             return described
     subtotal = turn.priced().total if turn.cart else None
+    from chasqui.dialogue import hours
+
+    business, memory = engine.tenant.business, turn.memory
+    closed = not hours.is_open(business, turn.now)
+    context = Context(zone=memory.get("zone") or memory.get("asked_zone"),
+                      after_not_sold=memory.get("last_topic") == "not_sold",
+                      closed_until=hours.next_opening(business, turn.now) if closed else None)
     return find(
         engine.tenant, turn.analysis.text, turn.folded, zones=tuple(e.zones), has_products=bool(e.products),
         has_categories=bool(e.categories), ordering=intent in ("agregar_producto", "modificar_cantidad") and bool(
             e.products or (e.quantities and turn.memory.get("focus_sku"))),  # "dame 2 nomás, ¿es de res?"
         has_payment=bool(e.payment_methods), confident=confident, subtotal=subtotal, money=turn.money,
-        asks_product=bool(e.products) and intent in ("consultar_precio", "consultar_disponibilidad"))
+        asks_product=bool(e.products) and intent in ("consultar_precio", "consultar_disponibilidad"),
+        context=context)
 
 
 def say(engine, turn, answer: ShopAnswer) -> None:
