@@ -14,7 +14,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chasqui.dialogue import address, asking, clauses, commands, compound, hours, questions, shop_answers, variants
+from chasqui.dialogue import (
+    address,
+    asking,
+    clauses,
+    commands,
+    compound,
+    hours,
+    questions,
+    references,
+    shop_answers,
+    variants,
+)
 from chasqui.dialogue import choices as offers
 from chasqui.dialogue import sellable as sellable_skus
 from chasqui.dialogue.composer import Composer, fmt_money, join_es
@@ -440,6 +451,7 @@ class Engine:
         if resolved not in CHECKOUT_INTENTS:
             self._note_checkout_facts(turn, resolved)
         self._keep_readback(turn, resolved)
+        references.note_focus(self, turn)
         turn.memory["last_intent"] = resolved
 
     def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
@@ -488,6 +500,8 @@ class Engine:
                 intent in browsing | {"saludo", "consultar_delivery"}
                 or (intent == "despedida" and ("hora" in words or "?" in turn.analysis.text))):  # "hasta q hora"
             return "consultar_delivery", "ml" if confident and intent == "consultar_delivery" else "rule"
+        if references.takes(self, turn, intent, confident):  # "ya el rojo entonces", "ya quiero esa promo"
+            return "agregar_producto", "rule"
         if confident:
             return self._adapt(turn, intent), "ml"
         if self.teacher is not None:  # the LLM decides, labels and acts through its tools
@@ -724,19 +738,10 @@ class Engine:
 
     def referenced(self, turn: Turn) -> list[str]:
         """Products the customer refers to without naming them ("esa", "el otro", "mándame 4")."""
-        memory = turn.memory
         sibling = self._numbered_sibling(turn)
         if sibling is not None:  # "y el de 24?" right after the ramo de 12 rosas
             return [sibling]
-        if has_cue(turn.folded, "other_one"):
-            focus = memory.get("focus_sku")
-            others = [s for s in (memory.get("offered_skus") or []) if s != focus]
-            if others:
-                return others[:1]
-        last = list(memory.get("last_skus") or [])
-        if len(last) > 1 and memory.get("focus_sku") in last:
-            return [memory["focus_sku"]]
-        return last[:1]
+        return references.resolve(self, turn)  # descriptions, "el otro", "ese": see references.py
 
     # -- handlers: courtesy ------------------------------------------------------------------
     def h_saludo(self, turn: Turn) -> None:
@@ -1009,6 +1014,7 @@ class Engine:
             return
         listing = "; ".join(f"{p.name} ({p.description.rstrip('. ')})" if p.description else p.name for p in promos)
         turn.reply("promociones", list=listing)
+        turn.memory["offered_promos"] = [p.code for p in promos]  # "ya quiero esa promo"
         skus = [p.sku for p in promos if p.sku] + [s for p in promos for s in p.rule.get("skus", [])]
         turn.remember_products([s for s in skus if self.tenant.product(s)])
 
@@ -1022,6 +1028,9 @@ class Engine:
         scored = sorted(((len(words & {w for w in fold(p.name).split() if len(w) > 2}), p) for p in bundles),
                         key=lambda pair: -pair[0])
         named = has_cue(turn.folded, "bundle")
+        listed = references.offered_bundle(self, turn, bundles)
+        if listed is not None and not (scored and scored[0][0] >= 2):
+            return listed
         if scored and (scored[0][0] >= 2 or (named and scored[0][0] >= 1)):
             return scored[0][1]
         if named and len(bundles) == 1 and has_cue(turn.folded, "bundle_only"):
@@ -1035,7 +1044,7 @@ class Engine:
         bundle = self.named_bundle(turn) if not mentions else None
         if bundle is not None:  # "ya quiero el combo": every product of the bundle
             skus = [str(sku) for sku in bundle.rule.get("skus", [])]
-            self._add_items(turn, [(sku, 1) for sku in skus if self.tenant.product(sku)])
+            self._add_items(turn, [(sku, 1) for sku in skus if self.tenant.sellable(sku)])
             return
         if not mentions:
             skus = self.referenced(turn)
@@ -1047,6 +1056,9 @@ class Engine:
                 return
             if not skus:
                 turn.reply("sin_producto_para_agregar", list=self.examples(turn))
+                return
+            if len(skus) > 1:  # "dame ese" after a list: which one (never a guess into the cart)
+                self._ask_which(turn, skus)
                 return
             quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
             if _BARE_TIMES.match(turn.folded) and skus[0] in turn.cart and quantity > turn.cart[skus[0]]:
@@ -1086,8 +1098,28 @@ class Engine:
             quantity = mention.quantity if mention.quantity is not None else lone_quantity
             quantity = 1 if quantity is None else quantity
             items.extend(self._lines_asked(turn, mention, chosen.sku, quantity))
+        items = self._bare_references(turn) + items
         if items:
             self._add_items(turn, items)
+
+    def _bare_references(self, turn: Turn) -> list[tuple[str, int]]:
+        """ "ya dame ese y 2 cocas", "dame la más barata y un enrollado": the piece that names no product
+        takes the one option it points at (an ambiguous one is left out, never guessed)."""
+        named = {s for m in turn.entities.products for s in (m.sku, *m.candidates)}
+        items: list[tuple[str, int]] = []
+        for words in references.bare_pieces(turn):
+            picked = [s for s in references.resolve(self, turn, words) if self._base_sku(s) not in named]
+            if len(picked) == 1:
+                items.append((picked[0], questions.bare_count(words) or 1))
+        return items
+
+    def _ask_which(self, turn: Turn, skus: list[str]) -> None:
+        options = [s for s in skus if self.tenant.sellable(s) is not None]
+        names = [f"{sold.name} ({turn.money(sold.price)})" for s in options if (sold := self.tenant.sellable(s))]
+        turn.reply("disponible_varios", list=join_es(names))
+        turn.memory["offered_skus"] = options
+        turn.memory["last_skus"] = options
+        turn.memory.pop("focus_sku", None)
 
     # -- quantities that are not whole units, and the notes of each line (quantities.py, modifiers.py)
     def _measured(self, turn: Turn, sku: str, mention: ProductMention | None, count: Quantity) -> Quantity | None:
