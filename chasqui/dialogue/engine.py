@@ -502,6 +502,10 @@ class Engine:
             return "consultar_delivery", "ml" if confident and intent == "consultar_delivery" else "rule"
         if references.takes(self, turn, intent, confident):  # "ya el rojo entonces", "ya quiero esa promo"
             return "agregar_producto", "rule"
+        # "ya", "dale", "sí" with the checkout waiting on a step: that step goes on (asked again if needed)
+        if (not confident and turn.cart and memory.get("awaiting") in _CHECKOUT_STEPS and not entities.products
+                and questions.short_yes(folded)):
+            return "confirmar_pedido", "rule"
         if confident:
             return self._adapt(turn, intent), "ml"
         if self.teacher is not None:  # the LLM decides, labels and acts through its tools
@@ -1813,6 +1817,9 @@ class Engine:
         "problema_pago": h_problema_pago,
         "fuera_de_alcance": h_fuera_de_alcance,
     }
+
+
+_CHECKOUT_STEPS = frozenset({"fulfillment", "zone", "address", "payment_method", "confirmation"})
 
 
 def merge_replies(replies: list[str], limit: int = MAX_MESSAGE_CHARS) -> list[str]:
