@@ -26,6 +26,7 @@ from chasqui.dialogue import (
     hours,
     per_unit,
     questions,
+    references,
     shop_answers,
     variants,
 )
@@ -462,6 +463,7 @@ class Engine:
         if resolved not in CHECKOUT_INTENTS:
             self._note_checkout_facts(turn, resolved)
         self._keep_readback(turn, resolved)
+        references.note_focus(self, turn)
         turn.memory["last_intent"] = resolved
 
     def _resolve_intent(self, turn: Turn, intent: str, confident: bool) -> tuple[str | None, str]:
@@ -514,6 +516,12 @@ class Engine:
         if ((intent == "agregar_producto" or not confident) and not shop_answers.is_question(turn.analysis.text, folded)
                 and self.named_bundle(turn) is not None):
             return "agregar_producto", "rule"
+        if references.takes(self, turn, intent, confident):  # "ya el rojo entonces", "ya quiero esa promo"
+            return "agregar_producto", "rule"
+        # "ya", "dale", "sí" with the checkout waiting on a step: that step goes on (asked again if needed)
+        if (not confident and turn.cart and memory.get("awaiting") in _CHECKOUT_STEPS and not entities.products
+                and questions.short_yes(folded)):
+            return "confirmar_pedido", "rule"
         if confident:
             return self._adapt(turn, intent), "ml"
         if self.teacher is not None:  # the LLM decides, labels and acts through its tools
@@ -750,19 +758,10 @@ class Engine:
 
     def referenced(self, turn: Turn) -> list[str]:
         """Products the customer refers to without naming them ("esa", "el otro", "mándame 4")."""
-        memory = turn.memory
         sibling = self._numbered_sibling(turn)
         if sibling is not None:  # "y el de 24?" right after the ramo de 12 rosas
             return [sibling]
-        if has_cue(turn.folded, "other_one"):
-            focus = memory.get("focus_sku")
-            others = [s for s in (memory.get("offered_skus") or []) if s != focus]
-            if others:
-                return others[:1]
-        last = list(memory.get("last_skus") or [])
-        if len(last) > 1 and memory.get("focus_sku") in last:
-            return [memory["focus_sku"]]
-        return last[:1]
+        return references.resolve(self, turn)  # descriptions, "el otro", "ese": see references.py
 
     # -- handlers: courtesy ------------------------------------------------------------------
     def h_saludo(self, turn: Turn) -> None:
@@ -1035,15 +1034,21 @@ class Engine:
             return
         listing = "; ".join(f"{p.name} ({p.description.rstrip('. ')})" if p.description else p.name for p in promos)
         turn.reply("promociones", list=listing)
+        turn.memory["offered_promos"] = [p.code for p in promos]  # "ya quiero esa promo"
         skus = [p.sku for p in promos if p.sku] + [s for p in promos for s in p.rule.get("skus", [])]
         turn.remember_products([s for s in skus if self.tenant.product(s)])
 
     # -- handlers: the cart ------------------------------------------------------------------
     def named_bundle(self, turn: Turn) -> Promotion | None:
-        """The bundle promotion the customer names ("quiero el combo", "el kit de colores"): bundles.py."""
-        return bundles.named(self.tenant, turn.folded, turn.now.date(),
-                             mentioned=[m.sku for m in turn.entities.products],
-                             promotions_listed=turn.memory.get("last_topic") == "promotions")
+        """The bundle promotion the customer names ("quiero el combo", "el kit de colores"): bundles.py;
+        else the one the bot just offered ("ya quiero esa promo"): references.py."""
+        named = bundles.named(self.tenant, turn.folded, turn.now.date(),
+                              mentioned=[m.sku for m in turn.entities.products],
+                              promotions_listed=turn.memory.get("last_topic") == "promotions")
+        if named is not None:
+            return named
+        active = [p for p in active_promotions(self.tenant, turn.now.date()) if p.rule.get("type") == "bundle"]
+        return references.offered_bundle(self, turn, active)
 
     def h_agregar_producto(self, turn: Turn) -> None:
         if variants.fill_pending(self, turn) or self._take_offer(turn):  # "en 40", "ya", "3"
@@ -1068,6 +1073,9 @@ class Engine:
                 turn.reply("sin_producto_para_agregar", list=self.examples(turn))
                 return
             skus = edits.same_line(turn, skus)  # "del mismo agrégame otro": that line's variant
+            if len(skus) > 1:  # "dame ese" after a list: which one (never a guess into the cart)
+                self._ask_which(turn, skus)
+                return
             quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
             if _BARE_TIMES.match(turn.folded) and skus[0] in turn.cart and quantity > turn.cart[skus[0]]:
                 quantity -= turn.cart[skus[0]]  # "x2" right after one: two of it in all
@@ -1108,8 +1116,28 @@ class Engine:
             quantity = 1 if quantity is None else quantity
             items.extend(self._lines_asked(turn, mention, chosen.sku, quantity))
         items.extend(focused)
+        items = self._bare_references(turn) + items
         if items:
             self._add_items(turn, items)
+
+    def _bare_references(self, turn: Turn) -> list[tuple[str, int]]:
+        """ "ya dame ese y 2 cocas", "dame la más barata y un enrollado": the piece that names no product
+        takes the one option it points at (an ambiguous one is left out, never guessed)."""
+        named = {s for m in turn.entities.products for s in (m.sku, *m.candidates)}
+        items: list[tuple[str, int]] = []
+        for words in references.bare_pieces(turn):
+            picked = [s for s in references.resolve(self, turn, words) if self._base_sku(s) not in named]
+            if len(picked) == 1:
+                items.append((picked[0], questions.bare_count(words) or 1))
+        return items
+
+    def _ask_which(self, turn: Turn, skus: list[str]) -> None:
+        options = [s for s in skus if self.tenant.sellable(s) is not None]
+        names = [f"{sold.name} ({turn.money(sold.price)})" for s in options if (sold := self.tenant.sellable(s))]
+        turn.reply("disponible_varios", list=join_es(names))
+        turn.memory["offered_skus"] = options
+        turn.memory["last_skus"] = options
+        turn.memory.pop("focus_sku", None)
 
     # -- quantities that are not whole units, and the notes of each line (quantities.py, modifiers.py)
     def _measured(self, turn: Turn, sku: str, mention: ProductMention | None, count: Quantity) -> Quantity | None:
@@ -1827,6 +1855,9 @@ class Engine:
         "problema_pago": h_problema_pago,
         "fuera_de_alcance": h_fuera_de_alcance,
     }
+
+
+_CHECKOUT_STEPS = frozenset({"fulfillment", "zone", "address", "payment_method", "confirmation"})
 
 
 def merge_replies(replies: list[str], limit: int = MAX_MESSAGE_CHARS) -> list[str]:

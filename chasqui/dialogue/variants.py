@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chasqui.dialogue import choices as offers
-from chasqui.dialogue import packs, questions, value_words
+from chasqui.dialogue import packs, questions, references, value_words
 from chasqui.dialogue.composer import join_es
 from chasqui.dialogue.cues import cues, fold, has_cue, has_stem
 from chasqui.dialogue.state import Choice
@@ -354,7 +354,7 @@ def resolve(engine: Engine, turn: Turn, request: Request, *, adding: bool) -> Ou
         if values:
             turn.reply("variante_agotada", product=product.name, asked=asked, option=option, values=join_es(values))
             kept = {o: v for o, v in request.options.items() if o != option}
-            _ask(turn, product, kept, request.quantity, option, values)
+            _ask(turn, product, kept, request.quantity, option, values, wanted=request.options)
         else:
             turn.reply("agotado", product=product.name)
         return Outcome()
@@ -394,9 +394,10 @@ def engine_price_text(turn: Turn, variants: Sequence[Variant]) -> str:
 
 
 def _ask(turn: Turn, product: Product, options: dict[str, str], quantity: int | None, option: str,
-         values: list[str]) -> None:
+         values: list[str], wanted: dict[str, str] | None = None) -> None:
+    """``wanted``: the values asked for that are sold out ("ya, de inca kola entonces" carries them)."""
     questions.ask(turn.memory, "variant", product=product.sku, options=dict(options), quantity=quantity,
-                  option=option)
+                  option=option, wanted=dict(wanted or {}))
     turn.memory["focus_sku"] = product.sku
     choice = offers.values(turn.say.say, [Choice(f"option:{v}", v) for v in values])
     turn.offer(choice)
@@ -574,9 +575,10 @@ def _cart_line_of(turn: Turn, product: Product) -> str | None:
 def items_for(engine: Engine, turn: Turn, mention: ProductMention, product: Product) -> list[tuple[str, int]]:
     """The variant SKUs a mention adds (a question or a sold-out reply for those it cannot); values the
     customer said of the product in the question just before count ("¿cuadernos cuadriculados?" → "dame
-    20 paquetes": cuadriculado)."""
+    20 paquetes": cuadriculado), or of the product just discussed (references.py)."""
     found = mention_requests(turn, mention, product) or [
-        Request(product, {}, {}, mention.quantity, value_words.names_a_pack(_segment(turn, mention)))]
+        Request(product, references.carried_options(turn, product), {}, mention.quantity,
+                value_words.names_a_pack(_segment(turn, mention)))]
     _with_values_said_before(turn, product, found)
     return _resolve_all(engine, turn, found)
 
@@ -690,6 +692,9 @@ def fill_pending(engine: Engine, turn: Turn) -> bool:
     elif has_cue(turn.folded, "another") and (line := _cart_line_of(turn, product)):
         variant = product.variant(line)
         base = dict(variant.options) if variant else {}
+    count = questions.bare_count(turn.folded) if asked and asked.get("product") == product.sku else None
+    if count is not None and not hits(product, words_of(turn)):  # "3" to "¿unidad o paquete?"
+        return _count_answer(engine, turn, product, asked or {}, base, count)
     found = requests(product, words_of(turn), None, base)
     if not found or not hits(product, words_of(turn)):
         return False
@@ -728,6 +733,21 @@ def _count_of_open_line(engine: Engine, turn: Turn) -> bool:
     turn.reply("cantidad_cambiada", quantity=count, product=sellable.name)
     turn.memory["last_cart_sku"] = sku
     engine._append_total(turn)
+    return True
+
+
+def _count_answer(engine: Engine, turn: Turn, product: Product, asked: dict, base: dict[str, str],
+                  count: int) -> bool:
+    """A bare count answering "¿qué presentación?": the single-unit value when the open option has one
+    ("unidad", "suelto"); else the question again, the count kept for its answer."""
+    questions.forget(turn.memory)
+    option = str(asked.get("option") or "")
+    values = values_of(product, option, in_stock(matching(product, base))) if option else []
+    single = [v for v in values if has_cue(fold(v), "single_unit")]
+    options = {**base, option: single[0]} if len(single) == 1 else dict(base)
+    items = _resolve_all(engine, turn, [Request(product, options, {}, count)])
+    if items:
+        engine._add_items(turn, items)
     return True
 
 
