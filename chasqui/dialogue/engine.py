@@ -1585,6 +1585,9 @@ class Engine:
             return
         if not self._is_cash(memory.get("payment_method")):
             memory.pop("change_for", None)
+        if sellable_skus.ask_open_variant(self, turn):  # "¿qué tamaño?" left unanswered: asked again
+            memory.pop("readback", None)
+            return
         facts = self._checkout_facts(turn)
         shown = turn.state.memory.get("readback")
         if (turn.accepting and _same_but_notes(shown, facts)) or self._confirms_with_every_fact(turn):

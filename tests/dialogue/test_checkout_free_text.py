@@ -126,3 +126,11 @@ def test_when_they_come_for_it_reaches_the_order_notes(shop: Engine) -> None:
     [order] = placed(confirmed)
     assert "a las 7pm" in (order.notes or "")
 
+
+def test_a_product_asked_which_one_is_asked_again_before_the_read_back(shop: Engine) -> None:
+    state, [*_, asked, checkout] = talk(shop, fresh(), "quiero un pie de limón", "y una limonada",
+                                        "lo recojo, pago con yape")
+    assert "tamaño" in " ".join(asked.replies)
+    assert "tamaño" in " ".join(checkout.replies) and placed(checkout) == [] and not state.memory.get("readback")
+    state, [answer] = talk(shop, state, "grande")
+    assert answer.cart == {"PIE-LIM": 1, "LIM-FRO-GR": 1}
