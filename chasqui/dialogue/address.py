@@ -6,21 +6,67 @@ address, or a clause looks like one (a street word — av., jr., calle, psje., m
 dpto... — and a number), that clause and the clauses that go on with it (a department, an
 urbanization, a reference: "a una cuadra del mercado") are the address: their numbers and words are
 never items, quantities, zones or intents. The other clauses ("…, pago con yape") are understood as
-usual.
+usual. A sentence ends a clause too ("jr las magnolias 345. efectivo", "av sucre 890. ¿cuánto es el
+delivery?"), except after an abbreviation ("Av. Brasil", "Mz. F").
+
+The district or area an address names ("av brasil 3320 magdalena", "sector 2 grupo 5 villa el
+salvador") is the delivery zone when it names one of the shop's zones (``zones_in``); the words of
+a street's own name ("av san miguel 120") never are.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from chasqui.dialogue.cues import cues, fold, has_cue
+from chasqui.nlu.analyzer import Analysis
 
-_CLAUSES = re.compile(r"[,;\n]+")
+_BREAKS = re.compile(r"[,;\n]+|\.+(?=\s|$)|(?<=[?!])\s+")
 _DIGIT = re.compile(r"\d")
+# intents that an address said along the way never turns into a checkout step
+_NOT_CHECKOUT = frozenset({"cancelar_pedido", "vaciar_carrito", "queja_reclamo", "solicitar_humano", "problema_pago"})
 
 
 def _words(name: str) -> frozenset[str]:
     return frozenset(fold(w) for w in cues().get(name, ()))
+
+
+def clauses_of(text: str) -> list[str]:
+    """The message cut at commas, semicolons, new lines and sentence ends (a period that follows an
+    abbreviation, "Av." or "Mz.", ends nothing); a question keeps its mark."""
+    abbreviations = _words("abbreviations")
+    out: list[str] = []
+    start = 0
+    for cut in _BREAKS.finditer(text or ""):
+        if cut.group(0).startswith("."):
+            before = text[start:cut.start()].split()
+            if before and fold(before[-1]) in abbreviations:
+                continue
+        out.append(text[start:cut.start()])
+        start = cut.end()
+    out.append((text or "")[start:])
+    return [c.strip() for c in out if c.strip()]
+
+
+def zones_in(place: str, matcher) -> tuple[str, ...]:
+    """The shop's delivery zones an address names by its district or area ("av brasil 3320
+    magdalena", "sector 2 grupo 5 villa el salvador"); a street's own name (the words between a
+    street word and its number: "av san miguel 120") names none."""
+    if matcher is None or not place:
+        return ()
+    street = _words("street")
+    words = place.split()
+    folded = [fold(w) for w in words]
+    kept = [True] * len(words)
+    for at, word in enumerate(folded):
+        if word not in street:
+            continue
+        for k in range(at + 1, len(words)):
+            if _DIGIT.search(folded[k]) or folded[k] in street:
+                break
+            kept[k] = False
+    return tuple(matcher.extract(" ".join(w for w, keep in zip(words, kept, strict=True) if keep)).zones)
 
 
 def _starts_address(words: list[str], answering: bool) -> tuple[int, bool] | None:
@@ -92,7 +138,7 @@ def split(text: str, *, answering: bool = False, matcher=None) -> tuple[str | No
     ``answering``: the bot just asked for the address (then a clause with a number and words is one,
     unless it names a product, a payment or a cash bill, found with ``matcher``).
     """
-    clauses = [c.strip() for c in _CLAUSES.split(text or "") if c.strip()]
+    clauses = clauses_of(text)
     for k, clause in enumerate(clauses):
         raw = clause.split()
         words = [fold(w) for w in raw]
@@ -114,3 +160,22 @@ def split(text: str, *, answering: bool = False, matcher=None) -> tuple[str | No
         rest = ", ".join(c for c in [*clauses[:k], before, *clauses[end:]] if c.strip())
         return ", ".join(parts)[:200], rest
     return None, text
+
+
+def with_zones(analysis: Analysis, place: str | None, matcher) -> Analysis:
+    """The message's analysis with the zone its address names, when the rest of it names none."""
+    if place is None or analysis.entities.zones:
+        return analysis
+    found = zones_in(place, matcher)
+    if not found:
+        return analysis
+    return dataclasses.replace(analysis, entities=dataclasses.replace(analysis.entities, zones=found))
+
+
+def gives_delivery(place: str | None, said: str, intent: str) -> bool:
+    """A message that gives a street address and asks nothing else ("mándalo a av brasil 3320
+    magdalena, pago x plin", "jr las magnolias 345. efectivo"): a step of the checkout."""
+    if place is None or intent in _NOT_CHECKOUT:
+        return False
+    folded = fold(said)
+    return not ("?" in said or "¿" in said or has_cue(folded, "question") or has_cue(folded, "price_question"))

@@ -24,6 +24,7 @@ from chasqui.dialogue import (
     edits,
     executor,
     hours,
+    payment_choice,
     per_unit,
     questions,
     references,
@@ -41,10 +42,10 @@ from chasqui.dialogue.modifiers import (
     annotated,
     cart_modifier,
     lines_of,
-    order_note,
     read_notes,
     split_counts,
 )
+from chasqui.dialogue.order_notes import added, order_note
 from chasqui.dialogue.pricing import (
     PricedCart,
     active_promotions,
@@ -337,6 +338,7 @@ class Engine:
             text or "", answering=state.memory.get("awaiting") == "address" and bool(state.cart),
             matcher=self.brain.matcher)
         analysis = analyze(said, self.brain.matcher, self.brain.model)  # the address's words are no items
+        analysis = address.with_zones(analysis, place, self.brain.matcher)  # "jr x 345 san miguel": its zone
         analysis = clauses.settle(analysis, self.tenant.product_of,  # "coca de litro y medio", "solgas recarga"
                                   variants.focus_of(self.tenant, state.memory))
         analysis = per_unit.drop_unit_mentions(analysis)  # "hacen copias? a cuanto la hoja": the copies' unit
@@ -429,12 +431,21 @@ class Engine:
         if shop is not None and shop.exclusive:  # a question about the shop: never changes the cart
             d.source, turn.memory["fallback_streak"] = "rule", 0
             shop_answers.say(self, turn, shop)
+            if turn.address:  # "envíalo a av sucre 890. ¿cuánto es el delivery?": the answer, and the facts
+                self._note_checkout_facts(turn, intent)
+            else:  # "ruc 20601234567, razón social ...": the invoice's data
+                self._note_order_notes(turn)
             self._keep_readback(turn, intent)
             return
 
         if self._modifier_for_cart(turn):  # "con subida a piso": on the cart's line, charged
             return
         resolved, source = self._resolve_intent(turn, intent, confident)
+        if resolved is None and self._note_order_notes(turn):  # "ruc 20601234567, razón social ...": noted
+            d.source, turn.memory["fallback_streak"] = "rule", 0
+            turn.reply("nota_agregada", items=turn.memory["order_notes"])
+            self._keep_readback(turn, intent)
+            return
         if resolved is None:
             d.source = "fallback"
             self._fallback(turn)
@@ -484,6 +495,11 @@ class Engine:
             return answered, "rule"
         # A pending checkout question answered with a payment method, a zone or pickup.
         if self._answers_checkout(turn, intent):
+            return "confirmar_pedido", "rule"
+        # "mándalo a av brasil 3320 magdalena, pago x plin", a bare "yape": facts of the order to come.
+        if turn.cart and not entities.products and (
+                address.gives_delivery(turn.address, turn.analysis.text, intent)
+                or payment_choice.bare(turn.analysis.text, self.brain.matcher)):
             return "confirmar_pedido", "rule"
         # "pago en efectivo con 200", "con 100 para el vuelto": the bill of a cash payment.
         if turn.cart and not entities.products and self._cash_change(turn) is not None:
@@ -1475,8 +1491,10 @@ class Engine:
         zone = self._named_zone(turn)
         if is_pickup(turn.folded) and not entities.zones:
             memory.update(fulfillment="pickup", zone=None)
-        elif zone and (is_delivery(turn.folded) or intent in _ORDERING):
+        elif zone and (is_delivery(turn.folded) or intent in _ORDERING or turn.address):
             memory.update(fulfillment="delivery", zone=zone.name)
+        elif turn.address and memory.get("fulfillment") != "pickup":  # a street address: a delivery
+            memory["fulfillment"] = "delivery"
         chosen = self._named_method(turn)
         if chosen and intent not in ("consultar_pago", "problema_pago") and not has_cue(turn.folded, "no"):
             memory["payment_method"] = chosen.code
@@ -1497,9 +1515,16 @@ class Engine:
         change = self._cash_change(turn)
         if change is not None:
             memory["change_for"] = str(change)
-        note = order_note(turn.analysis.text)  # "tocar el timbre", "dejar en portería"
-        if note:
-            memory["order_notes"] = note
+        self._note_order_notes(turn)
+
+    def _note_order_notes(self, turn: Turn) -> bool:
+        """Notes for the whole order ("tocar el timbre", "factura, RUC ...", "recojo a las 7"), kept;
+        True when the message gave one."""
+        note = order_note(turn.analysis.text)
+        if not (note and turn.cart):
+            return False
+        turn.memory["order_notes"] = added(turn.memory.get("order_notes"), note)
+        return True
 
     def _street_address(self, turn: Turn, *, answering: bool = False) -> str | None:
         """The clause of the message that is a street address ("jr los amautas 345"): a street word and
@@ -1577,7 +1602,7 @@ class Engine:
             if memory.get("fulfillment") != "pickup" and is_pickup(folded):
                 turn.reply("entrega_recojo")
             memory.update(fulfillment="pickup", zone=None)
-        elif is_delivery(folded):
+        elif is_delivery(folded) or turn.address:  # a street address is a delivery
             memory["fulfillment"] = "delivery"
         chosen = self._named_method(turn)
         if chosen:
@@ -1619,6 +1644,9 @@ class Engine:
             return
         if not self._is_cash(memory.get("payment_method")):
             memory.pop("change_for", None)
+        if sellable_skus.ask_open_variant(self, turn):  # "¿qué tamaño?" left unanswered: asked again
+            memory.pop("readback", None)
+            return
         business = self.tenant.business
         if not business.orders_when_closed and not hours.is_open(business, turn.now):
             memory.pop("readback", None)  # no order while closed: the cart waits for opening time
@@ -1626,7 +1654,7 @@ class Engine:
             return
         facts = self._checkout_facts(turn)
         shown = turn.state.memory.get("readback")
-        if (turn.accepting and shown == facts) or self._confirms_with_every_fact(turn):
+        if (turn.accepting and _same_but_notes(shown, facts)) or self._confirms_with_every_fact(turn):
             self._place_order(turn, methods[memory["payment_method"]], read_back=shown != facts)
         else:
             self._read_back(turn, methods[memory["payment_method"]], facts)
@@ -1858,6 +1886,15 @@ class Engine:
 
 
 _CHECKOUT_STEPS = frozenset({"fulfillment", "zone", "address", "payment_method", "confirmation"})
+
+
+def _same_but_notes(shown: dict | None, facts: dict) -> bool:
+    """The read-back shown is the order to place: the same facts, or the same with notes added at
+    the confirmation ("ok confirmo, la factura a nombre de la empresa"); the order then repeats them."""
+    if not shown:
+        return False
+    return {k: v for k, v in shown.items() if k != "order_notes"} == {
+        k: v for k, v in facts.items() if k != "order_notes"}
 
 
 def merge_replies(replies: list[str], limit: int = MAX_MESSAGE_CHARS) -> list[str]:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from chasqui.dialogue.cues import cues, fold
+from chasqui.dialogue.cues import cues
+from chasqui.dialogue.order_notes import order_note  # noqa: F401  (its home before order_notes.py)
 from chasqui.dialogue.pricing import cart_totals, merge_lines
 from chasqui.domain import CartLine, Modifier, Product, Quantity
 from chasqui.nlu.entities import ProductMention
@@ -309,15 +310,3 @@ def _full_modifier_at(tokens: Sequence[str], k: int, modifiers: Sequence[tuple[t
         if k + len(key) <= len(tokens) and all(_near(tokens[k + n], w) for n, w in enumerate(key)):
             return name
     return None
-
-
-def order_note(text: str) -> str | None:
-    """The part of the message that is a note for the whole order ("tocar el timbre", "dejar en
-    portería", "llamar al llegar"), as the customer wrote it."""
-    found = []
-    for clause in _CLAUSE_SPLIT.split(text or ""):
-        folded = fold(clause)
-        padded = f" {folded} "
-        if folded and any(f" {cue} " in padded for cue in cues().get("order_note_cues", ())):
-            found.append(" ".join(clause.split()))
-    return "; ".join(found)[:300] or None

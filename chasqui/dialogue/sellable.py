@@ -3,14 +3,17 @@
 A product with variants asked for without one ("ya dame 3 de esa", a combo's drink with no flavour)
 is never put in the cart as the bare product: the bot asks which (variants.py's question, the count
 kept for the short answer), or takes the only variant in stock. Before an order is read back or
-placed, a bare line that got into the cart anyway is taken out and asked about the same way.
+placed, a bare line that got into the cart anyway is taken out and asked about the same way, and a
+product the bot has just asked "which one?" about, left unanswered while the customer went on to the
+checkout ("ya inca kola entonces" → "¿qué tamaño?" → "delivery a la perla, pago en efectivo"), is
+asked again: the read-back never leaves out what the customer asked for.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chasqui.dialogue import variants
+from chasqui.dialogue import questions, variants
 
 if TYPE_CHECKING:
     from chasqui.dialogue.engine import Engine, Turn
@@ -44,4 +47,23 @@ def ask_bare_lines(engine: Engine, turn: Turn) -> bool:
     if chosen is not None:  # only one variant in stock: that one, same count
         turn.cart[chosen] = turn.cart.get(chosen, 0) + quantity
         return ask_bare_lines(engine, turn)
+    return True
+
+
+def ask_open_variant(engine: Engine, turn: Turn) -> bool:
+    """Before a read-back: the bot's open "which one?" question about a product with no line in the
+    cart is asked once more (True: asked); left unanswered again, the read-back goes on without it."""
+    asked = questions.pending(turn.memory, "variant")
+    product = engine.tenant.product(str(asked.get("product") or "")) if asked else None
+    if asked is None or asked.get("again") or product is None or any(
+            (line := engine.tenant.sellable(sku)) is not None and line.product.sku == product.sku for sku in turn.cart):
+        return False
+    quantity = asked.get("quantity")
+    request = variants.Request(product, options=dict(asked.get("options") or {}),
+                               quantity=int(quantity) if quantity else None)
+    if variants.resolve(engine, turn, request, adding=True).sku is not None:
+        return False  # settled meanwhile (one variant left): never added without the customer
+    again = questions.pending(turn.memory, "variant")
+    if again is not None:
+        again["again"] = True
     return True
