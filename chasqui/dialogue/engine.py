@@ -103,6 +103,7 @@ MAX_MESSAGE_CHARS = 320
 # Past-tense payment verbs ("yapee", "pague", "transferi", "deposite", "plinee"): a payment made.
 _PAID_VERB = re.compile(r"\b(?:yap\w*e|plin\w*e|pague|transferi|deposite|abone|cancele|pase)\b")
 _OF_NUMBER = re.compile(r"\b(?:el|la|los|las|uno|una)\s+de\s+(\d+)\b")
+_BARE_NUMBER = re.compile(r"^\d+(?:\s+(?:por favor|nomas|no mas|mejor|porfa))?$")
 _BARE_TIMES = re.compile(r"^(?:x|por)\s*\d+(?:\s+(?:por favor|nomas|no mas|mejor))?$")
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*)\b.*\bpor\b|\ben (?:vez|lugar) de(?:l)?\b")
 _SWAP_REVERSED = re.compile(r"\ben (?:vez|lugar) de(?:l)?\b")
@@ -1093,8 +1094,14 @@ class Engine:
                 self._ask_which(turn, skus)
                 return
             quantity = turn.entities.quantities[-1] if turn.entities.quantities else 1
-            if _BARE_TIMES.match(turn.folded) and skus[0] in turn.cart and quantity > turn.cart[skus[0]]:
-                quantity -= turn.cart[skus[0]]  # "x2" right after one: two of it in all
+            line = turn.state.memory.get("last_cart_sku")
+            just_added = (turn.state.memory.get("last_intent") == "agregar_producto" and line in turn.cart
+                          and self._base_sku(line) == self._base_sku(skus[0]))
+            if not just_added:
+                line = skus[0]
+            in_all = _BARE_TIMES.match(turn.folded) or (just_added and _BARE_NUMBER.match(turn.folded))
+            if in_all and line in turn.cart and quantity > turn.cart[line]:
+                quantity -= turn.cart[line]  # "x2" or "3" right after one was added: that many in all
             measured = self._measured(turn, skus[0], None, quantity)  # "ponme medio kilo"
             if measured is not None:
                 self._add_items(turn, [(skus[0], measured)])
