@@ -29,11 +29,14 @@ def _store_greeting(client, text: str) -> None:
                                                     ReplyTemplate.key == "saludo").values(text=text))
 
 
+IN_HOURS = datetime(2026, 12, 9, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in Lima: no "closed now" note
+
+
 def _bot_says(client, text: str, phone: str) -> list[str]:
     runtime = runtime_of(client)
     with runtime.session() as session:
         outcome = runtime.service(session, "dulce-lima").customer_message(
-            session, phone, text, datetime.now(UTC), name="Lucía Pérez")
+            session, phone, text, IN_HOURS, name="Lucía Pérez")
         return list(outcome.decision.replies)
 
 
