@@ -66,7 +66,18 @@ def zones_in(place: str, matcher) -> tuple[str, ...]:
             if _DIGIT.search(folded[k]) or folded[k] in street:
                 break
             kept[k] = False
-    return tuple(matcher.extract(" ".join(w for w, keep in zip(words, kept, strict=True) if keep)).zones)
+    text = " ".join(w for w, keep in zip(words, kept, strict=True) if keep)
+    found = matcher.extract(text).zones
+    said = f" {fold(text)} "
+    return tuple(name for name in found if _written(name, said, matcher))
+
+
+def _written(zone_name: str, padded_folded: str, matcher) -> bool:
+    """The zone is written in the address, by its name or one of its aliases, not a near word ("a
+    una cuadra del mercado" never names "Cercado")."""
+    zone = next((z for z in matcher.zones if z.name == zone_name), None)
+    names = [zone_name, *(zone.aliases if zone is not None else ())]
+    return any(f" {fold(name)} " in padded_folded for name in names)
 
 
 def _starts_address(words: list[str], answering: bool) -> tuple[int, bool] | None:
