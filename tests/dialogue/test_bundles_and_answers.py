@@ -10,13 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy.orm import Session
+from fakes.shops import engine_for_data
 
-from chasqui.db.session import make_engine, upgrade
-from chasqui.dialogue.engine import Brain, Engine
+from chasqui.dialogue.engine import Engine
 from chasqui.dialogue.state import ConversationState
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 OPEN = datetime(2026, 12, 9, 16, 0, tzinfo=UTC)  # Wednesday 11:00 in Lima
@@ -79,13 +76,7 @@ def garden(model, tmp_path_factory) -> Engine:
     business["delivery"]["free_over"] = "100.00"
     data["knowledge"] = {"faq": _FAQ}
     data.pop("roles", None), data.pop("flows", None)
-    path = tmp_path_factory.mktemp("tenant") / "garden.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        snapshot = load_snapshot(session, import_tenant(session, path).id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_data(data, tmp_path_factory.mktemp("tenant"), model)
 
 
 def talk(engine: Engine, *messages: str, now: datetime = OPEN):

@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy.orm import Session
+from fakes.shops import engine_for_data
 
-from chasqui.db.session import make_engine, upgrade
 from chasqui.dialogue import compound
-from chasqui.dialogue.engine import Brain, Engine
+from chasqui.dialogue.engine import Engine
 from chasqui.dialogue.state import ConversationState, Decision
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 9, 17, 0, tzinfo=UTC)  # Wednesday 12:00 in Lima
@@ -67,13 +64,7 @@ _CATALOG = [
 def shop(model, tmp_path_factory) -> Engine:
     data = yaml.safe_load((ROOT / "tenants" / "dulce-lima.yaml").read_text(encoding="utf-8"))
     data["catalog"], data["promotions"], data["slug"] = _CATALOG, [], "cart-edits-test"
-    path = tmp_path_factory.mktemp("tenant") / "shop.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        snapshot = load_snapshot(session, import_tenant(session, path).id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_data(data, tmp_path_factory.mktemp("tenant"), model)
 
 
 def _talk(shop: Engine, *messages: str) -> tuple[Decision, ConversationState]:

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlalchemy.orm import Session
+from fakes.shops import engine_for_data
 
-from chasqui.db.session import make_engine, upgrade
 from chasqui.dialogue.address import split, zones_in
-from chasqui.dialogue.engine import Brain, Engine
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
+from chasqui.dialogue.engine import Engine
 from dialogue.conftest import ROOT, fresh
 from dialogue.test_checkout_safety import placed, talk
 
@@ -32,13 +29,7 @@ def shop(model, tmp_path_factory) -> Engine:
     data["slug"] = "checkout-free-text"
     data["business"]["delivery"]["zones"].append(_HOME_ZONE)
     data["catalog"].append(_LEMONADE)
-    path = tmp_path_factory.mktemp("tenant") / "shop.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        snapshot = load_snapshot(session, import_tenant(session, path).id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_data(data, tmp_path_factory.mktemp("tenant"), model)
 
 
 def test_a_sentence_end_closes_the_address_but_an_abbreviation_does_not() -> None:

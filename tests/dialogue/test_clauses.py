@@ -9,15 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy.orm import Session
+from fakes.shops import engine_for_data
 
-from chasqui.db.session import make_engine, upgrade
-from chasqui.dialogue.engine import Brain, Engine
+from chasqui.dialogue.engine import Engine
 from chasqui.dialogue.state import ConversationState
 from chasqui.dialogue.variants import hits
 from chasqui.domain import Product, Variant
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 9, 23, 0, tzinfo=UTC)  # Wednesday 18:00 in Lima
@@ -70,13 +67,7 @@ _CATALOG = [
 def shop(model, tmp_path_factory) -> Engine:
     data = yaml.safe_load((ROOT / "tenants" / "dulce-lima.yaml").read_text(encoding="utf-8"))
     data["catalog"], data["promotions"], data["slug"] = _CATALOG, [], "clauses-test"
-    path = tmp_path_factory.mktemp("tenant") / "shop.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        snapshot = load_snapshot(session, import_tenant(session, path).id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_data(data, tmp_path_factory.mktemp("tenant"), model)
 
 
 def test_each_clause_keeps_its_own_count_and_values(shop) -> None:

@@ -4,19 +4,15 @@ cart (or one clear question), the variant right without being asked, and a sold-
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy.orm import Session
+from fakes import shops
+from fakes.shops import engine_for_data
 
-from chasqui.db.session import make_engine, upgrade
-from chasqui.dialogue.engine import Brain, Engine
-from chasqui.dialogue.pricing import merge_lines
-from chasqui.dialogue.state import ConversationState
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
+from chasqui.dialogue.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 9, 23, 0, tzinfo=UTC)  # Wednesday 18:00 in Lima
@@ -66,25 +62,11 @@ _CATALOG = [
 def shop(model, tmp_path_factory) -> Engine:
     data = yaml.safe_load((ROOT / "tenants" / "dulce-lima.yaml").read_text(encoding="utf-8"))
     data["catalog"], data["promotions"], data["slug"] = _CATALOG, [], "items-by-value-test"
-    path = tmp_path_factory.mktemp("tenant") / "shop.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        snapshot = load_snapshot(session, import_tenant(session, path).id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_data(data, tmp_path_factory.mktemp("tenant"), model)
 
 
 def talk(engine: Engine, *messages: str):
-    state = ConversationState(customer_phone="51955000950")
-    now, decision = NOW, None
-    for text in messages:
-        decision = engine.handle_customer(text, state, now)
-        state.cart, state.memory = dict(decision.cart), decision.memory
-        state.cart_lines = decision.cart_lines if decision.cart_lines is not None else merge_lines(
-            decision.cart, state.cart_lines)
-        now += timedelta(seconds=40)
-    return decision
+    return shops.talk(engine, *messages, now=NOW, phone="51955000950")
 
 
 def test_a_count_is_of_the_single_unit_and_a_value_is_named_by_its_number(shop) -> None:

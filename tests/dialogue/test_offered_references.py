@@ -5,17 +5,13 @@ answering "¿unidad o paquete?", and "ese" meaning the product asked about last.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.orm import Session
+from fakes import shops
+from fakes.shops import engine_for_file
 
-from chasqui.db.session import make_engine, upgrade
-from chasqui.dialogue.engine import Brain, Engine
-from chasqui.dialogue.pricing import merge_lines
-from chasqui.dialogue.state import ConversationState
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
+from chasqui.dialogue.engine import Engine
 
 NOW = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # Tuesday 11:00 in Lima
 
@@ -88,24 +84,11 @@ promotions:
 def shop(model, tmp_path_factory) -> Engine:
     path = tmp_path_factory.mktemp("tenant") / "bazar.yaml"
     path.write_text(SHOP, encoding="utf-8")
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        tenant = import_tenant(session, path)
-        snapshot = load_snapshot(session, tenant.id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_file(path, model)
 
 
 def talk(engine: Engine, *messages: str):
-    state = ConversationState(customer_phone="51955000777")
-    now, decision = NOW, None
-    for text in messages:
-        decision = engine.handle_customer(text, state, now)
-        state.cart, state.memory = dict(decision.cart), decision.memory
-        state.cart_lines = decision.cart_lines if decision.cart_lines is not None else merge_lines(
-            decision.cart, state.cart_lines)
-        now += timedelta(seconds=40)
-    return decision
+    return shops.talk(engine, *messages, now=NOW, phone="51955000777")
 
 
 def test_a_word_of_an_offered_alternative_takes_it(shop) -> None:

@@ -3,19 +3,15 @@ in stock when one is sold out, the bot's question remembered, cart lines that ch
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
+from fakes import shops
+from fakes.shops import engine_for_file
 
-from chasqui.db.session import make_engine, upgrade
-from chasqui.dialogue.engine import Brain, Engine
-from chasqui.dialogue.pricing import merge_lines
-from chasqui.dialogue.state import ConversationState
+from chasqui.dialogue.engine import Engine
 from chasqui.dialogue.variants import hits, requests
-from chasqui.tenants.io import import_tenant
-from chasqui.tenants.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # Tuesday 11:00 in Lima
@@ -23,24 +19,11 @@ NOW = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # Tuesday 11:00 in Lima
 
 @pytest.fixture(scope="module")
 def shop(model) -> Engine:
-    db = make_engine("sqlite://")
-    upgrade(db)
-    with Session(db) as session:
-        tenant = import_tenant(session, ROOT / "tenants" / "zapateria-gamarra.yaml")
-        snapshot = load_snapshot(session, tenant.id)
-    return Engine(snapshot, Brain.for_tenant(snapshot, model))
+    return engine_for_file(ROOT / "tenants" / "zapateria-gamarra.yaml", model)
 
 
 def talk(engine: Engine, *messages: str):
-    state = ConversationState(customer_phone="51955000900")
-    now, decision = NOW, None
-    for text in messages:
-        decision = engine.handle_customer(text, state, now)
-        state.cart, state.memory = dict(decision.cart), decision.memory
-        state.cart_lines = decision.cart_lines if decision.cart_lines is not None else merge_lines(
-            decision.cart, state.cart_lines)
-        now += timedelta(seconds=40)
-    return decision
+    return shops.talk(engine, *messages, now=NOW, phone="51955000900")
 
 
 def test_values_are_read_with_gender_and_sizes_are_never_counts(shop) -> None:
